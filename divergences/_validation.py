@@ -1,0 +1,183 @@
+"""Input validation shared by `divergences` and `transport`.
+
+One validator per kind of input.  Every error names the argument, says what is
+wrong (with the first offending index and value) and how to fix it.  Nothing
+here is an ``assert``: the checks survive ``python -O``.
+"""
+
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "as_float_array",
+    "raise_first_bad_entry",
+    "validate_values",
+    "validate_weights",
+    "validate_point_clouds",
+    "validate_base",
+]
+
+_NUMERIC_KINDS = "biuf"  # bool, signed int, unsigned int, float
+
+
+def as_float_array(x, name):
+    """Convert `x` to a float64 ndarray, refusing non-numeric input.
+
+    Integer, boolean and float32 inputs are converted to float64 (so that all
+    arithmetic happens in float64); complex, string, object and ragged inputs
+    raise `TypeError`.
+    """
+    if isinstance(x, np.ndarray):
+        arr = x
+    else:
+        try:
+            arr = np.asarray(x)
+        except (ValueError, TypeError) as exc:  # ragged nested sequences
+            raise TypeError(
+                f"`{name}` must be a numeric array_like; could not convert it to "
+                f"an array ({exc})."
+            ) from None
+    if arr.dtype.kind not in _NUMERIC_KINDS:
+        raise TypeError(
+            f"`{name}` must hold real numbers; got an array of dtype "
+            f"{arr.dtype} (kind {arr.dtype.kind!r}). Convert it with "
+            f"np.asarray({name}, dtype=float) if that is what you mean."
+        )
+    return np.asarray(arr, dtype=np.float64)
+
+
+def _format_index(flat_index, shape):
+    if len(shape) <= 1:
+        return str(flat_index)
+    return str(tuple(int(i) for i in np.unravel_index(flat_index, shape)))
+
+
+def raise_first_bad_entry(x, name, *, allow_negative=False):
+    """Raise `ValueError` for the first NaN, infinite or negative entry of `x`.
+
+    Does nothing when every entry is finite (and non-negative unless
+    `allow_negative`).  This is the slow, precise path used to build the error
+    message; the kernels detect bad entries during their own pass.
+    """
+    x = np.asarray(x)
+    bad = ~np.isfinite(x)
+    if not allow_negative:
+        bad |= x < 0
+    if not bad.any():
+        return
+    flat = int(np.flatnonzero(bad.ravel())[0])
+    value = float(x.ravel()[flat])
+    where = _format_index(flat, x.shape)
+    if np.isnan(value):
+        problem = "must not contain NaN"
+    elif np.isinf(value):
+        problem = "must be finite"
+    else:
+        problem = "must be non-negative"
+    raise ValueError(f"`{name}` {problem}; got {value!r} at index {where}.")
+
+
+def validate_values(x, name):
+    """Atoms of a point cloud as a C-contiguous ``(n, d)`` float64 array.
+
+    A 1-D input of length n is read as n points on the line, ``(n, 1)``.
+    """
+    arr = as_float_array(x, name)
+    if arr.ndim == 0:
+        raise ValueError(
+            f"`{name}` must be a 1-D array of points on the line or an (n, d) "
+            f"array of points in R^d; got a scalar."
+        )
+    if arr.ndim > 2:
+        raise ValueError(
+            f"`{name}` must be 1-D (n,) or 2-D (n, d); got {arr.ndim} "
+            f"dimensions with shape {arr.shape}."
+        )
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.shape[0] == 0:
+        raise ValueError(f"`{name}` must hold at least one point; it is empty.")
+    if arr.shape[1] == 0:
+        raise ValueError(
+            f"`{name}` has shape {arr.shape}: points must have at least one "
+            f"coordinate."
+        )
+    if not np.isfinite(arr).all():
+        raise_first_bad_entry(arr, name, allow_negative=True)
+    return np.ascontiguousarray(arr)
+
+
+def validate_weights(w, n, name, values_name):
+    """Weights of `n` atoms: non-negative, finite, positive sum, normalised to 1.
+
+    ``None`` means uniform weights.  Normalisation follows SciPy's
+    ``wasserstein_distance``: weights are divided by their sum.
+    """
+    if w is None:
+        return np.full(n, 1.0 / n)
+    arr = as_float_array(w, name)
+    if arr.ndim != 1:
+        raise ValueError(
+            f"`{name}` must be a 1-D array with one weight per point of "
+            f"`{values_name}`; got shape {arr.shape}."
+        )
+    if arr.shape[0] != n:
+        raise ValueError(
+            f"`{name}` has {arr.shape[0]} entries but `{values_name}` has {n} "
+            f"points; give one weight per point."
+        )
+    if not (np.isfinite(arr).all() and (arr >= 0).all()):
+        raise_first_bad_entry(arr, name)
+    total = arr.sum()
+    if not np.isfinite(total):  # huge finite weights whose sum overflows
+        arr = arr / arr.max()
+        total = arr.sum()
+    if not total > 0:
+        raise ValueError(
+            f"`{name}` must have a positive sum; all {n} weights are zero."
+        )
+    return np.ascontiguousarray(arr / total)
+
+
+def validate_point_clouds(u_values, v_values, u_weights=None, v_weights=None):
+    """Validate two weighted point clouds in the same space.
+
+    Returns
+    -------
+    X : (n, d) ndarray
+    Y : (m, d) ndarray
+        C-contiguous float64 atoms (1-D input becomes ``(n, 1)``).
+    a : (n,) ndarray
+    b : (m,) ndarray
+        Non-negative float64 weights, each normalised to total mass 1.
+    """
+    X = validate_values(u_values, "u_values")
+    Y = validate_values(v_values, "v_values")
+    if X.shape[1] != Y.shape[1]:
+        raise ValueError(
+            f"`u_values` and `v_values` must live in the same space; got points "
+            f"of dimension {X.shape[1]} and {Y.shape[1]}."
+        )
+    a = validate_weights(u_weights, X.shape[0], "u_weights", "u_values")
+    b = validate_weights(v_weights, Y.shape[0], "v_weights", "v_values")
+    return X, Y, a, b
+
+
+def validate_base(base):
+    """Logarithm base: ``None`` (natural log) or a finite real number > 0, != 1.
+
+    Returns the divisor ``log(base)`` applied to natural-log results (1.0 for
+    ``None``).
+    """
+    if base is None:
+        return 1.0
+    if isinstance(base, (bool, np.bool_)) or not isinstance(base, numbers.Real):
+        raise TypeError(f"`base` must be a real number or None; got {base!r}.")
+    base = float(base)
+    if not np.isfinite(base) or base <= 0 or base == 1:
+        raise ValueError(
+            f"`base` must be a finite number > 0 and != 1 (e.g. 2 for bits); "
+            f"got {base!r}."
+        )
+    return float(np.log(base))
