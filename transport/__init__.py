@@ -1,0 +1,3 @@
+"""Exact optimal transport: the Earth-Mover (Wasserstein) distance."""
+
+__all__ = []
