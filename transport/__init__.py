@@ -1,3 +1,5 @@
 """Exact optimal transport: the Earth-Mover (Wasserstein) distance."""
 
-__all__ = []
+from ._wasserstein_1d import wasserstein_1d
+
+__all__ = ["wasserstein_1d"]
