@@ -6,6 +6,18 @@ import pytest
 
 EXPECTED = {
     "divergences": {"tv", "kl", "js", "js_distance", "align"},
+    "transport": {
+        "wasserstein_1d",
+        "wasserstein",
+        "emd",
+        "emd2",
+        "certify",
+        "cost_matrix",
+        "TransportResult",
+        "Certificate",
+        "OptimalityError",
+        "UncertifiedWarning",
+    },
 }
 
 

@@ -1,5 +1,19 @@
 """Exact optimal transport: the Earth-Mover (Wasserstein) distance."""
 
+from ._certify import Certificate, certify
+from ._emd import OptimalityError, TransportResult, UncertifiedWarning, emd, emd2
+from ._wasserstein import cost_matrix, wasserstein
 from ._wasserstein_1d import wasserstein_1d
 
-__all__ = ["wasserstein_1d"]
+__all__ = [
+    "wasserstein_1d",
+    "wasserstein",
+    "emd",
+    "emd2",
+    "certify",
+    "cost_matrix",
+    "TransportResult",
+    "Certificate",
+    "OptimalityError",
+    "UncertifiedWarning",
+]

@@ -8,6 +8,7 @@ input identically.
 import numbers
 
 import numpy as np
+from numba import njit
 
 from divergences._validation import (
     as_float_array,
@@ -125,7 +126,8 @@ def validate_problem(a, b, M):
             f"`M` must have shape (len(a), len(b)) = ({a.shape[0]}, "
             f"{b.shape[0]}); got {M.shape}."
         )
-    if not np.isfinite(M).all():
+    M = np.ascontiguousarray(M)
+    if not _all_finite(M):
         raise_first_bad_entry(M, "M", allow_negative=True)
     sa, sb = float(a.sum()), float(b.sum())
     if abs(sa - sb) > MASS_RTOL * max(sa, sb):
@@ -135,4 +137,15 @@ def validate_problem(a, b, M):
             f"{abs(sa - sb) / max(sa, sb):.3g} > {MASS_RTOL:g}). Normalise "
             f"both, e.g. a / a.sum() and b / b.sum()."
         )
-    return a, b, np.ascontiguousarray(M)
+    return a, b, M
+
+
+@njit(cache=True, nogil=True)
+def _all_finite(M):
+    """True when every entry of M is finite (one pass, no n x m temporary)."""
+    for i in range(M.shape[0]):
+        for j in range(M.shape[1]):
+            x = M[i, j]
+            if not (x - x == 0.0):  # NaN or +-inf
+                return False
+    return True
