@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from scipy.stats import wasserstein_distance
 
 from transport import wasserstein_1d
@@ -159,3 +159,36 @@ def test_large_input_concurrent_sort_path():
 def test_bad_input(args, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         wasserstein_1d(*args, **kwargs)
+
+
+@pytest.mark.parametrize("kind", ["uniform", "normal", "ties", "signed_zeros", "extremes"])
+def test_radix_sort_matches_numpy(kind):
+    from transport._kernels_1d import radix_sort, radix_sort_pairs
+
+    rng = np.random.default_rng(404)
+    n = 20_000
+    x = {
+        "uniform": rng.random(n),
+        "normal": rng.normal(size=n),
+        "ties": rng.integers(-3, 3, n).astype(float),
+        "signed_zeros": rng.choice([-0.0, 0.0, -1e-310, 1e-310, 5e-324], n),
+        "extremes": rng.choice([-1e308, 1e308, -1.0, 1.0, 0.0, 2.2e-308], n),
+    }[kind]
+    w = rng.random(n)
+    assert_array_equal(radix_sort(x), np.sort(x))  # -0.0 == 0.0 compare equal
+    xs, ws = radix_sort_pairs(x, w)
+    order = np.argsort(x, kind="stable")
+    if kind != "signed_zeros":  # stable argsort keeps -0.0/0.0 in input order
+        assert_array_equal(ws, w[order])
+    assert_array_equal(xs, x[order])
+    # each atom keeps its own weight
+    assert_allclose(np.sort(ws), np.sort(w))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_large_inputs_take_the_radix_path_and_match_scipy(weighted):
+    rng = np.random.default_rng(405)
+    x, y = rng.normal(size=70_000), rng.normal(0.3, 1.2, size=50_000)
+    a = rng.random(70_000) if weighted else None
+    b = rng.random(50_000) if weighted else None
+    assert_allclose(wasserstein_1d(x, y, a, b), wasserstein_distance(x, y, a, b), rtol=1e-10)
