@@ -42,6 +42,8 @@ __all__ = [
     "INFEASIBLE",
     "solve_dense_kernel",
     "solve_arcs_kernel",
+    "init_tree",
+    "run_arcs",
 ]
 
 OPTIMAL, MAX_ITER, NUMERICAL, INFEASIBLE = 0, 1, 2, 3
@@ -397,15 +399,26 @@ def solve_dense_kernel(a, b, M, max_iter, art_cost, tol, block_rows):
 
 
 @njit(cache=True, nogil=True)
-def solve_arcs_kernel(supply, src, dst, cost, max_iter, art_cost, tol, block):
-    """Network simplex on a general arc list (src[e] -> dst[e], cost[e])."""
-    N = supply.shape[0]
-    tree = _init_tree(supply, art_cost)
+def init_tree(supply, art_cost):
+    """The artificial starting tree for `run_arcs` (see `_init_tree`)."""
+    return _init_tree(supply, art_cost)
+
+
+@njit(cache=True, nogil=True)
+def run_arcs(supply, src, dst, cost, tree, max_iter, tol, block):
+    """Pivot on the arc list (src[e] -> dst[e], cost[e]) from `tree` to optimality.
+
+    `tree` (from `init_tree` or an earlier `run_arcs`) is updated in place,
+    so a caller can append arcs and call again: a warm start, as long as the
+    arcs already in the tree keep their indices.  Returns (n_iter, status);
+    the tree's flows and potentials are recomputed drift-free at the end.
+    """
     parent, pred_cost, up, thread, pi = tree[0], tree[2], tree[3], tree[5], tree[9]
     n_iter = 0
     status = OPTIMAL
     pos = 0
     refreshes = 0
+    _refresh_potentials(parent, pred_cost, up, thread, pi)
     while True:
         e, pos = _price_arcs(src, dst, cost, pi, pos, block, tol)
         if e < 0:
@@ -425,5 +438,17 @@ def solve_arcs_kernel(supply, src, dst, cost, max_iter, art_cost, tol, block):
         if not ok:
             status = NUMERICAL
             break
-    parent, pred, up, flow, pi = _finish(supply, tree)
-    return parent, pred, up, flow, pi, n_iter, status
+    _finish(supply, tree)
+    return n_iter, status
+
+
+@njit(cache=True, nogil=True)
+def solve_arcs_kernel(supply, src, dst, cost, max_iter, art_cost, tol, block):
+    """Network simplex on a general arc list (src[e] -> dst[e], cost[e]).
+
+    Returns (parent, pred, up, flow, pi, n_iter, status) like
+    `solve_dense_kernel`, with ``pred[u]`` an index into the arc list.
+    """
+    tree = _init_tree(supply, art_cost)
+    n_iter, status = run_arcs(supply, src, dst, cost, tree, max_iter, tol, block)
+    return tree[0], tree[1], tree[3], tree[4], tree[9], n_iter, status
