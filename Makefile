@@ -20,13 +20,15 @@ $(VENV)/.stamp-test: setup.cfg pyproject.toml | $(PY)
 test: $(VENV)/.stamp-test
 	$(PY) -m pytest
 
+# Figures and table of the paper's Example 1 in out/ (options: see
+# `$(PY) -m benchmarks.example1 --help`; pass them with ARGS="...").
 example1: $(VENV)/.stamp-test
-	@echo "make example1: not yet implemented (issue: reproduce the paper's Example 1)" >&2
-	@exit 2
+	$(PY) -m benchmarks.example1 $(ARGS)
 
+# Side-by-side timings against POT and SciPy in out/bench.md and out/bench.png
+# (ARGS="--quick" for the CI-sized run, ARGS="--large" for n = 8000).
 bench: $(VENV)/.stamp-test
-	@echo "make bench: not yet implemented (issue: benchmarks against POT and SciPy)" >&2
-	@exit 2
+	$(PY) -m benchmarks.bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Runnable reproductions and speed comparisons (not part of the installed packages)."""

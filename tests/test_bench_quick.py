@@ -1,0 +1,99 @@
+"""The benchmark harness runs in --quick mode and its checks bite.
+
+Timings are never asserted (benchmarks are not timed tests); only that the
+quick run completes, writes its report and that values agree with the peers.
+"""
+
+import pytest
+
+from benchmarks import _bench_cases as cases
+from benchmarks import bench
+
+
+def test_quick_run_writes_report(tmp_path):
+    code = bench.main(["--quick", "--out", str(tmp_path), "--no-plot"])
+    assert code == 0
+    report = (tmp_path / "bench.md").read_text(encoding="utf-8")
+    for title in ("1-D W_1", "Dense discrete EMD", "Divergences", "KR dual"):
+        assert title in report
+    assert "all values agree" in report
+
+
+def _fake_plan(peer_value):
+    def plan(quick=False, large=False, max_n=None):
+        contest = cases.Contest({"ours": lambda: 1.0, "peer": lambda: peer_value,
+                                 "floor": lambda: None})
+        return [cases.Case("1d", "fake", 10, lambda: contest)], ["fake section"]
+
+    return plan
+
+
+def test_disagreement_fails(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(cases.PLANS, "1d", _fake_plan(1.0 + 1e-6))
+    code = bench.main(["--quick", "--sections", "1d", "--out", str(tmp_path), "--no-plot"])
+    assert code == 1
+    assert "differs from ours" in capsys.readouterr().err
+    assert "FAIL" in (tmp_path / "bench.md").read_text(encoding="utf-8")
+
+
+def test_agreement_within_tolerance_passes(tmp_path, monkeypatch):
+    monkeypatch.setitem(cases.PLANS, "1d", _fake_plan(1.0 + 1e-12))
+    code = bench.main(["--quick", "--sections", "1d", "--out", str(tmp_path), "--no-plot"])
+    assert code == 0
+
+
+def test_peer_error_is_reported_not_raised():
+    def boom():
+        raise MemoryError("too big")
+
+    contest = cases.Contest({"ours": lambda: 2.0, "peer": boom})
+    row = bench.measure(cases.Case("x", "y", 1, lambda: contest), repeats=1)
+    assert row["values"] == {"ours": 2.0}
+    assert "MemoryError" in row["errors"]["peer"]
+    assert bench.check_row(row) == []  # a peer's failure is not ours
+    assert "MemoryError" in bench.peer_errors(row)[0]
+
+
+def test_subject_error_fails():
+    def boom():
+        raise ValueError("bad")
+
+    contest = cases.Contest({"ours": boom, "peer": lambda: 1.0})
+    row = bench.measure(cases.Case("x", "y", 1, lambda: contest), repeats=1)
+    assert "ValueError" in bench.check_row(row)[0]
+    assert bench.max_rel_diff(row) is None
+
+
+def test_time_call_is_median():
+    ticks = iter(range(100))
+    assert bench.time_call(lambda: next(ticks), repeats=5, warmup=2) >= 0.0
+    assert next(ticks) == 7  # 2 warm-up calls + 5 timed
+
+
+def test_choose_repeats():
+    assert bench.choose_repeats(2.0) == (3, 1)
+    assert bench.choose_repeats(0.2) == (5, 1)
+    reps, number = bench.choose_repeats(1e-6)
+    assert reps >= 5 and number > 1
+
+
+def test_sizes():
+    assert cases.sizes("emd", quick=True) == [100, 250]
+    assert cases.sizes("emd", large=True)[-1] == 8000
+    assert 8000 not in cases.sizes("emd")
+
+
+@pytest.mark.parametrize("argv", [["--sections", "1d,nope"], ["--repeats", "0"],
+                                  ["--quick", "--large"], ["--repeats", "x"]])
+def test_bad_options_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        bench.parse_args(argv)
+    assert info.value.code == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_sections_defaults():
+    assert "cold" not in bench.parse_args(["--quick"]).sections
+    assert "cold" in bench.parse_args(["--quick", "--cold"]).sections
+    assert bench.parse_args(["--sections", "emd,1d"]).sections == ["emd", "1d"]
+    assert bench.parse_args([]).sections == bench.SECTIONS
