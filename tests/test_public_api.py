@@ -13,6 +13,8 @@ EXPECTED = {
         "emd2",
         "certify",
         "cost_matrix",
+        "kr_dual",
+        "KRDualResult",
         "TransportResult",
         "Certificate",
         "OptimalityError",

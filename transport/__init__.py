@@ -2,6 +2,7 @@
 
 from ._certify import Certificate, certify
 from ._emd import OptimalityError, TransportResult, UncertifiedWarning, emd, emd2
+from ._kr_dual import KRDualResult, kr_dual
 from ._wasserstein import cost_matrix, wasserstein
 from ._wasserstein_1d import wasserstein_1d
 
@@ -12,6 +13,8 @@ __all__ = [
     "emd2",
     "certify",
     "cost_matrix",
+    "kr_dual",
+    "KRDualResult",
     "TransportResult",
     "Certificate",
     "OptimalityError",

@@ -1,0 +1,513 @@
+r"""Kantorovich-Rubinstein dual of the Earth-Mover distance: the exact critic.
+
+W_1(P, Q) = max { sum_k f_k (p_k - q_k) : f_k - f_l <= d(x_k, x_l) } over
+the common support of P and Q.  On the line the maximiser has a closed form;
+in R^d the LP is solved by HiGHS with constraint generation, so that only a
+few pair constraints per atom are ever held.  This is an algorithm of its
+own, independent of the primal network simplex, so that primal = dual is a
+real check.
+"""
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+from scipy.spatial import cKDTree
+
+from divergences import align
+
+from . import _kr_kernels as kern
+from ._validation import METRICS, as_float_array, validate_metric
+
+__all__ = ["KRDualResult", "kr_dual"]
+
+#: Default cap on the number of LP rounds of constraint generation.
+DEFAULT_MAX_ITER = 1000
+
+#: Neighbours per atom in the initial LP (k-nearest-neighbour pairs).
+N_NEIGHBOURS = 8
+
+#: At most this many new constraints per atom are added in one round (the
+#: worst violators of its row).
+ROW_WIDTH = 8
+
+#: Violations below ``VIOLATION_RTOL * diameter`` are not constraints worth
+#: adding; the final repair removes whatever remains of them.
+VIOLATION_RTOL = 1e-10
+
+#: HiGHS primal and dual feasibility tolerances (on the problem scaled to unit
+#: diameter and unit largest objective coefficient); 1e-10 is HiGHS's floor.
+HIGHS_TOL = 1e-10
+
+#: From this many atoms in the LP, its first solve is by interior point and
+#: crossover.  Measured on uniform 2-D points against the dual simplex from
+#: scratch: slower at 4000 atoms (2.0 s vs 1.7 s), even at 6000, faster at
+#: 8000 (6.5 s vs 10-12 s) and 16000 (27-30 s vs 38 s).
+IPM_MIN = 6000
+
+#: From this many atoms, the all-pairs kernels run their parallel twins.
+PARALLEL_MIN = 1500
+
+_MINKOWSKI_P = {"euclidean": 2.0, "cityblock": 1.0, "chebyshev": np.inf}
+
+_SQEUCLIDEAN_MESSAGE = (
+    "`metric` = 'sqeuclidean' is not a metric (it violates the triangle "
+    "inequality), so the Kantorovich-Rubinstein duality with W_1 does not "
+    "apply to it; use 'euclidean', 'cityblock' or 'chebyshev'."
+)
+
+
+@dataclass(frozen=True)
+class KRDualResult:
+    r"""Solution of the Kantorovich-Rubinstein dual of W_1.
+
+    Attributes
+    ----------
+    value : float
+        W_1(P, Q) = sum_k f_k (p_k - q_k); NaN when ``status != "optimal"``
+        (an unproven number is never reported as the answer).
+    support : (N, d) ndarray
+        The distinct atoms of P and Q (identical atoms merged), in
+        lexicographic order.
+    p, q : (N,) ndarray
+        The weights of P and Q on `support`, each summing to 1.
+    f : (N,) ndarray
+        An optimal critic on `support`: 1-Lipschitz there, normalised so that
+        ``sum(f * (p + q)) / 2 == 0``.  Not unique in general.
+    status : str
+        "optimal", or why optimality could not be proven
+        ("max_iter_reached", "lp_error: <HiGHS model status>").
+    method : str
+        "1d" (closed form on the line) or "constraint_generation" (LP).
+    n_iter : int
+        Number of LP solves (0 for "1d").
+    n_constraints : int
+        Pair constraints in the final LP (0 for "1d").
+    metric : str
+        The ground metric, as used by `critic`.
+    """
+
+    value: float
+    support: np.ndarray
+    p: np.ndarray
+    q: np.ndarray
+    f: np.ndarray
+    status: str
+    method: str
+    n_iter: int
+    n_constraints: int
+    metric: str
+
+    @property
+    def success(self):
+        """True when `value` is proven optimal."""
+        return self.status == "optimal"
+
+    def critic(self, points):
+        r"""The critic at arbitrary points: min_k f_k + d(z, x_k).
+
+        This is the largest 1-Lipschitz function of R^d that agrees with `f`
+        on `support` (McShane's extension); it is 1-Lipschitz everywhere and
+        equals `f` on the support.
+
+        Parameters
+        ----------
+        points : (k, d) array_like, or (k,) when d = 1
+            Finite query points.
+
+        Returns
+        -------
+        (k,) ndarray
+            The critic's values.
+
+        Raises
+        ------
+        ValueError, TypeError
+            Non-numeric, NaN or inf points, or points of the wrong dimension.
+        """
+        d = self.support.shape[1]
+        Z = as_float_array(points, "points")
+        if Z.ndim == 1 and d == 1:
+            Z = Z[:, None]
+        if Z.ndim != 2 or Z.shape[1] != d:
+            hint = " (or (k,) for points on the line)" if d == 1 else ""
+            raise ValueError(
+                f"`points` must have shape (k, {d}){hint} to match the "
+                f"support; got shape {Z.shape}."
+            )
+        if not np.isfinite(Z).all():
+            bad = int(np.flatnonzero(~np.isfinite(Z).all(axis=1))[0])
+            raise ValueError(
+                f"`points` must be finite; row {bad} is {Z[bad].tolist()}."
+            )
+        Z = np.ascontiguousarray(Z)
+        out = np.empty(Z.shape[0])
+        _inf_convolution(Z, self.support, self.f, METRICS[self.metric], out)
+        return out
+
+
+def _inf_convolution(Z, X, f, code, out):
+    if Z.shape[0] * X.shape[0] >= PARALLEL_MIN**2 and numba.get_num_threads() > 1:
+        kern.inf_convolution_parallel(Z, X, f, code, out)
+    else:
+        kern.inf_convolution(Z, X, f, code, out)
+
+
+def _diameter(X, metric):
+    """An upper bound on the pairwise distances: the bounding box diameter."""
+    extent = X.max(axis=0) - X.min(axis=0)
+    if metric == "euclidean":  # scaled, so that tiny extents do not underflow
+        top = extent.max()
+        return float(top * np.sqrt(np.sum((extent / top) ** 2))) if top > 0 else 0.0
+    if metric == "cityblock":
+        return float(extent.sum())
+    return float(extent.max())
+
+
+def _solve_1d(x, p, q):
+    """Closed-form critic on the line (x sorted increasingly, distinct).
+
+    sum_k f_k c_k = -sum_i D_i (f_{i+1} - f_i) with D_i = F_P - F_Q on
+    [x_i, x_{i+1}) (summation by parts, D_{N-1} = 0), maximised by the
+    slope -sign(D_i) on each gap; the maximum is sum_i |D_i| gap_i.
+    """
+    gaps = np.diff(x)
+    D = np.cumsum(p - q)[:-1]
+    f = np.zeros(x.shape[0])
+    np.cumsum(-np.sign(D) * gaps, out=f[1:])
+    value = float(np.dot(np.abs(D), gaps))
+    return f, value
+
+
+class _PairLP:
+    """The KR LP over a growing set of pairs, held by HiGHS in its dual form.
+
+    HiGHS holds the transshipment LP
+
+        min sum_(k,l) d_kl g_kl  s.t.  sum_l g_kl - sum_l g_lk = c_k,  g >= 0,
+
+    whose row duals f satisfy f_k - f_l <= d_kl for every pair held and
+    maximise sum_k c_k f_k: they are the critic of the KR LP restricted to
+    those pairs.  A new pair constraint is a new column, added in bulk; each
+    re-solve warm-starts from the previous basis.  (Measured 2-3x faster
+    than holding f as columns and the pairs as rows: the basis then has one
+    row per pair instead of one per atom.)  Row 0 is left free, which pins
+    f_0 = 0 and drops the one redundant balance equation.  Coordinates are
+    scaled to unit diameter and c to unit largest |c|, so that HiGHS's
+    absolute tolerances are relative ones.
+    """
+
+    def __init__(self, X, c, code):
+        import highspy
+
+        self._highspy = highspy
+        self.X = X
+        self.code = code
+        n = X.shape[0]
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("solver", "simplex")
+        h.setOptionValue("simplex_strategy", 1)  # dual simplex
+        h.setOptionValue("presolve", "off")
+        h.setOptionValue("primal_feasibility_tolerance", HIGHS_TOL)
+        h.setOptionValue("dual_feasibility_tolerance", HIGHS_TOL)
+        rhs = c / np.abs(c).max()
+        lower = rhs.copy()
+        upper = rhs.copy()
+        lower[0], upper[0] = -highspy.kHighsInf, highspy.kHighsInf
+        empty = np.zeros(0, dtype=np.int32)
+        h.addRows(n, lower, upper, 0, np.zeros(n, dtype=np.int32), empty, np.zeros(0))
+        self.h = h
+        self.keys = np.empty(0, dtype=np.int64)  # sorted k * n + l
+        self.error = None
+
+    @property
+    def n_pairs(self):
+        return self.keys.shape[0]
+
+    def add_pairs(self, rows, cols):
+        """Add the constraints f_k - f_l <= d(x_k, x_l) for pairs not yet held."""
+        n = self.X.shape[0]
+        distinct = rows != cols  # k-NN ties can list an atom as its own neighbour
+        keys = np.unique(rows[distinct].astype(np.int64) * n + cols[distinct])
+        keys = keys[~np.isin(keys, self.keys, assume_unique=True)]
+        if keys.size == 0:
+            return 0
+        rows = keys // n
+        cols = keys % n
+        m = keys.size
+        cost = np.empty(m)
+        kern.pair_distances(self.X, rows, cols, self.code, cost)
+        index = np.empty(2 * m, dtype=np.int32)
+        index[0::2] = rows
+        index[1::2] = cols
+        values = np.empty(2 * m)
+        values[0::2] = 1.0
+        values[1::2] = -1.0
+        starts = np.arange(0, 2 * m, 2, dtype=np.int32)
+        inf = np.full(m, self._highspy.kHighsInf)
+        status = self.h.addCols(m, cost, np.zeros(m), inf, 2 * m, starts, index, values)
+        if status == self._highspy.HighsStatus.kError:
+            self.error = f"addCols returned {status}"
+        self.keys = np.union1d(self.keys, keys)
+        return m
+
+    def solve(self, interior_point=False):
+        """Run HiGHS; (f, None) when optimal, (None, reason) otherwise.
+
+        With `interior_point`, the LP is solved by interior point and
+        crossover, then the simplex runs from the crossover basis (cleaning
+        up its small dual infeasibilities, if any); later solves are simplex
+        only, warm-started.
+        """
+        if self.error is not None:
+            return None, self.error
+        optimal = self._highspy.HighsModelStatus.kOptimal
+        if interior_point:
+            self.h.setOptionValue("solver", "ipm")
+            self.h.run()
+            self.h.setOptionValue("solver", "simplex")
+            if self.h.getModelStatus() != optimal:
+                self.h.run()
+        else:
+            self.h.run()
+        status = self.h.getModelStatus()
+        if status != optimal:
+            return None, self.h.modelStatusToString(status)
+        return np.array(self.h.getSolution().row_dual, dtype=np.float64), None
+
+
+def _initial_pairs(X, metric):
+    """A strongly connected starting set: k-NN pairs and a chain, both ways."""
+    n = X.shape[0]
+    order = np.argsort(X[:, 0], kind="stable")
+    rows = [order[:-1], order[1:]]
+    cols = [order[1:], order[:-1]]
+    k = min(N_NEIGHBOURS, n - 1)
+    if k > 0:
+        _, nbr = cKDTree(X).query(X, k=k + 1, p=_MINKOWSKI_P[metric])
+        src = np.repeat(np.arange(n), k + 1)  # self pairs are dropped later
+        rows += [src, nbr.ravel()]
+        cols += [nbr.ravel(), src]
+    return np.concatenate(rows), np.concatenate(cols)
+
+
+def _generate(X, c, metric, max_iter):
+    """Constraint generation on distinct atoms X (N >= 2) with weights c.
+
+    Returns (f, status, n_iter, n_constraints); f is in the units of X,
+    not yet repaired.
+    """
+    code = METRICS[metric]
+    lo = X.min(axis=0)
+    scale = _diameter(X, metric)
+    Xs = np.ascontiguousarray((X - lo) / scale)
+    lp = _PairLP(Xs, c, code)
+    lp.add_pairs(*_initial_pairs(Xs, metric))
+    n = X.shape[0]
+    out_l = np.empty((n, ROW_WIDTH), dtype=np.int64)
+    out_v = np.empty((n, ROW_WIDTH))
+    counts = np.empty(n, dtype=np.int64)
+    scan = (
+        kern.find_violations_parallel
+        if n >= PARALLEL_MIN and numba.get_num_threads() > 1
+        else kern.find_violations
+    )
+    n_iter = 0
+    f = np.zeros(n)
+    while True:
+        fs, error = lp.solve(interior_point=n_iter == 0 and n >= IPM_MIN)
+        n_iter += 1
+        if error is not None:
+            return f, f"lp_error: {error}", n_iter, lp.n_pairs
+        f = fs * scale
+        total = scan(Xs, fs, code, VIOLATION_RTOL, lp.keys, out_l, out_v, counts)
+        if total == 0:
+            return f, "optimal", n_iter, lp.n_pairs
+        if n_iter >= max_iter:
+            return f, "max_iter_reached", n_iter, lp.n_pairs
+        mask = np.arange(ROW_WIDTH) < counts[:, None]
+        rows = np.broadcast_to(np.arange(n)[:, None], mask.shape)[mask]
+        lp.add_pairs(rows, out_l[mask])
+
+
+def _solve_lp(support, p, q, metric, max_iter=DEFAULT_MAX_ITER):
+    """The critic by constraint generation, for a support of any dimension.
+
+    Only atoms with p_k != q_k enter the LP: W_1 depends on P - Q alone, and
+    the constraints through an atom of zero net mass are implied by the
+    triangle inequality.  After the LP, f is repaired to be exactly
+    1-Lipschitz on those atoms (f_k <- min_l f_l + d_kl) and extended to the
+    other atoms by the same formula.
+
+    Returns
+    -------
+    f : (N,) ndarray
+        Critic on the whole support (not normalised).
+    status : str
+    n_iter, n_constraints : int
+    """
+    code = METRICS[metric]
+    c = p - q
+    active = np.flatnonzero(c != 0.0)
+    f = np.zeros(support.shape[0])
+    if active.size < 2:
+        return f, "optimal", 0, 0
+    Xa = np.ascontiguousarray(support[active])
+    fa, status, n_iter, n_constraints = _generate(Xa, c[active], metric, max_iter)
+    repaired = np.empty_like(fa)
+    _inf_convolution(Xa, Xa, fa, code, repaired)
+    f[active] = repaired
+    if active.size < support.shape[0]:
+        idle = np.setdiff1d(np.arange(support.shape[0]), active, assume_unique=True)
+        rest = np.empty(idle.size)
+        _inf_convolution(np.ascontiguousarray(support[idle]), Xa, repaired, code, rest)
+        f[idle] = rest
+    return f, status, n_iter, n_constraints
+
+
+def _validate_max_iter(max_iter):
+    if isinstance(max_iter, (bool, np.bool_)) or not isinstance(
+        max_iter, (int, np.integer)
+    ):
+        raise TypeError(f"`max_iter` must be an integer; got {max_iter!r}.")
+    if max_iter < 1:
+        raise ValueError(f"`max_iter` must be >= 1; got {max_iter}.")
+    return int(max_iter)
+
+
+def kr_dual(u_values, v_values, u_weights=None, v_weights=None, *,
+            metric="euclidean", max_iter=DEFAULT_MAX_ITER):
+    r"""Exact Kantorovich-Rubinstein dual of W_1: the optimal critic.
+
+    Parameters
+    ----------
+    u_values : (n,) or (n, d) array_like
+        Atoms of P (points on the line, or in R^d).
+    v_values : (m,) or (m, d) array_like
+        Atoms of Q, in the same space.
+    u_weights, v_weights : (n,), (m,) array_like, optional
+        Non-negative weights with a positive sum, normalised to 1; uniform
+        when None.  Zero weights are allowed.
+    metric : str, optional
+        Ground metric: "euclidean" (default), "cityblock" or "chebyshev"
+        (aliases as in `wasserstein`).  "sqeuclidean" is refused: it is not
+        a metric.
+    max_iter : int, optional
+        Cap on the LP rounds of constraint generation (default 1000).
+
+    Returns
+    -------
+    KRDualResult
+        `value` (W_1), `support`, `p`, `q`, the critic `f` on the support,
+        `status`, `method`, `n_iter`, `n_constraints`, and the method
+        ``critic(points)`` that extends `f` to any points.
+
+    Raises
+    ------
+    ValueError
+        NaN or inf atoms, negative or all-zero weights, empty input, lengths
+        or dimensions that do not match, an unknown metric or "sqeuclidean".
+    TypeError
+        Non-numeric input, or a metric that is not a string.
+
+    Warns
+    -----
+    RuntimeWarning
+        When optimality could not be proven (``status != "optimal"``); the
+        value is then NaN, while `f` is still 1-Lipschitz on the support.
+
+    See Also
+    --------
+    wasserstein, emd
+
+    Notes
+    -----
+    With c_k = p_k - q_k on the common support {x_k},
+
+    .. math::
+
+        W_1(P, Q) = \max_f \sum_k f_k c_k
+        \quad\text{s.t.}\quad f_k - f_l \le d(x_k, x_l) \ \forall k, l.
+
+    On the line (d = 1) the critic has slope -sign(F_P - F_Q) between
+    consecutive atoms, in O(N log N).  In R^d the LP is solved by HiGHS with
+    constraint generation.  It starts from the pairs of k nearest neighbours
+    and a chain along the first coordinate (both directions); each round
+    scans all N^2 pairs (O(N) memory), adds the 8 worst new violators of each
+    row and re-solves from the previous basis; it stops when no pair is
+    violated by more than 1e-10 times the support's diameter.  HiGHS holds
+    the LP's dual, a transshipment problem over the pairs held, whose row
+    duals are f (new constraints are new columns).  Atoms with p_k = q_k
+    stay out of the LP (W_1 only depends on P - Q).  A final repair
+    f_k <- min_l (f_l + d(x_k, x_l)) makes f exactly 1-Lipschitz on the
+    support, and `value` is computed from the repaired f.
+
+    The critic is defined up to an additive constant; it is normalised so
+    that its mean under the mixture (P + Q) / 2 is zero.  `critic` is the
+    McShane extension min_k f_k + d(z, x_k), 1-Lipschitz on all of R^d.
+
+    References
+    ----------
+    .. [1] C. Villani, "Optimal Transport: Old and New", Springer, 2009,
+       chapter 5 (Kantorovich duality; its Kantorovich-Rubinstein case).
+    .. [2] E. J. McShane, "Extension of range of functions", Bull. Amer.
+       Math. Soc. 40 (1934), 837-842.
+
+    Examples
+    --------
+    >>> from transport import kr_dual
+    >>> res = kr_dual([[0.0, 0.0], [1.0, 0.0]], [[0.0, 1.0], [1.0, 1.0]])
+    >>> round(res.value, 12), res.status, res.method
+    (1.0, 'optimal', 'constraint_generation')
+
+    The critic separates P from Q by exactly W_1 (its values themselves are
+    not unique here):
+
+    >>> f_p = res.critic([[0.0, 0.0], [1.0, 0.0]])
+    >>> f_q = res.critic([[0.0, 1.0], [1.0, 1.0]])
+    >>> round(float(f_p.mean() - f_q.mean()), 12)
+    1.0
+
+    On the line the closed form runs:
+
+    >>> res = kr_dual([0.0, 1.0], [2.0, 3.0])
+    >>> res.value, res.method, res.f
+    (2.0, '1d', array([ 1.5,  0.5, -0.5, -1.5]))
+    """
+    metric = validate_metric(metric)
+    if metric == "sqeuclidean":
+        raise ValueError(_SQEUCLIDEAN_MESSAGE)
+    max_iter = _validate_max_iter(max_iter)
+    support, p, q = align(u_values, v_values, u_weights, v_weights)
+    support = np.ascontiguousarray(support.reshape(support.shape[0], -1))
+    if support.shape[1] == 1:
+        f, value = _solve_1d(support[:, 0], p, q)
+        status, method, n_iter, n_constraints = "optimal", "1d", 0, 0
+    else:
+        f, status, n_iter, n_constraints = _solve_lp(support, p, q, metric, max_iter)
+        method = "constraint_generation"
+    f -= math.fsum(f * (p + q)) / 2.0  # E_{(P+Q)/2} f = 0
+    if support.shape[1] != 1:
+        value = math.fsum(f * (p - q))
+    if status != "optimal":
+        warnings.warn(
+            f"kr_dual could not prove optimality ({status}); value is NaN.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        value = math.nan
+    return KRDualResult(
+        value=float(value),
+        support=support,
+        p=p,
+        q=q,
+        f=f,
+        status=status,
+        method=method,
+        n_iter=n_iter,
+        n_constraints=n_constraints,
+        metric=metric,
+    )
