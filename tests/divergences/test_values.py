@@ -195,8 +195,10 @@ def test_parallel_and_serial_kernels_agree_bit_for_bit():
 
 
 def test_large_input_takes_parallel_path_and_matches_scipy():
+    from divergences._divergences import PARALLEL_MIN_BINS
+
     rng = np.random.default_rng(6)
-    n = 1_000_003  # not a multiple of the chunk size
+    n = PARALLEL_MIN_BINS + 3  # parallel, and not a multiple of the chunk size
     p, q = rng.random(n), rng.random(n)
     assert_allclose(kl(p, q), entropy(p, q), rtol=1e-10)
     assert_allclose(js(p, q), jensenshannon(p, q) ** 2, rtol=1e-10)
