@@ -17,6 +17,7 @@ __all__ = [
     "emd",
     "emd2",
     "solve_problem",
+    "certified_distance",
 ]
 
 #: Default pivot cap.  The strongly feasible tree rules out cycling, so the
@@ -172,6 +173,17 @@ def solve_problem(a, b, M, max_iter=DEFAULT_MAX_ITER, rtol=DEFAULT_RTOL):
         method="network_simplex",
         certificate=certificate,
     )
+
+
+def certified_distance(result, p, solver):
+    """W_p from a certified result whose cost is W_p^p; raises when uncertified."""
+    if result.status != "optimal":
+        raise OptimalityError(
+            f"the {solver} could not prove its answer optimal: status "
+            f"{result.status!r} ({result.certificate})."
+        )
+    cost = max(result.cost, 0.0)
+    return cost if p == 1.0 else cost ** (1.0 / p)
 
 
 def emd(a, b, M, **options):

@@ -310,21 +310,21 @@ def _price_dense_rows(M, pi, n, start_row, block_rows, tol):
 
 
 @njit(cache=True, nogil=True)
-def _price_arcs(src, dst, cost, pi, start, block, tol):
-    """Block search over an arc list from `start` (wrapping around)."""
+def _price_arcs(src, dst, cost, pi, start, block, tol, first):
+    """Block search over the arcs first..E-1 from `start` (wrapping around)."""
     E = src.shape[0]
     best = -tol
     be = -1
-    e = start
+    e = start if start >= first else first
     in_block = 0
-    for _ in range(E):
+    for _ in range(E - first):
         r = cost[e] + pi[src[e]] - pi[dst[e]]
         if r < best:
             best = r
             be = e
         e += 1
         if e == E:
-            e = 0
+            e = first
         in_block += 1
         if in_block >= block:
             if be >= 0:
@@ -405,25 +405,28 @@ def init_tree(supply, art_cost):
 
 
 @njit(cache=True, nogil=True)
-def run_arcs(supply, src, dst, cost, tree, max_iter, tol, block):
+def run_arcs(supply, src, dst, cost, tree, max_iter, tol, block, first):
     """Pivot on the arc list (src[e] -> dst[e], cost[e]) from `tree` to optimality.
 
-    `tree` (from `init_tree` or an earlier `run_arcs`) is updated in place,
-    so a caller can append arcs and call again: a warm start, as long as the
-    arcs already in the tree keep their indices.  Returns (n_iter, status);
-    the tree's flows and potentials are recomputed drift-free at the end.
+    Only arcs ``first, ..., E - 1`` are priced (``first = 0``: all), so a
+    caller that appended arcs can re-optimise over the new ones before all.
+    `tree` (from `init_tree` or an earlier `run_arcs`) is updated in place:
+    a warm start, as long as the arcs already in the tree keep their
+    indices (tree arcs are never looked up in the arrays: their costs live
+    in the tree).  Returns (n_iter, status); the tree's flows and potentials
+    are recomputed drift-free at the end.
     """
     parent, pred_cost, up, thread, pi = tree[0], tree[2], tree[3], tree[5], tree[9]
     n_iter = 0
     status = OPTIMAL
-    pos = 0
+    pos = first
     refreshes = 0
     _refresh_potentials(parent, pred_cost, up, thread, pi)
     while True:
-        e, pos = _price_arcs(src, dst, cost, pi, pos, block, tol)
+        e, pos = _price_arcs(src, dst, cost, pi, pos, block, tol, first)
         if e < 0:
             _refresh_potentials(parent, pred_cost, up, thread, pi)
-            e, pos = _price_arcs(src, dst, cost, pi, pos, block, tol)
+            e, pos = _price_arcs(src, dst, cost, pi, pos, block, tol, first)
             refreshes += 1
             if e < 0:
                 break
@@ -450,5 +453,5 @@ def solve_arcs_kernel(supply, src, dst, cost, max_iter, art_cost, tol, block):
     `solve_dense_kernel`, with ``pred[u]`` an index into the arc list.
     """
     tree = _init_tree(supply, art_cost)
-    n_iter, status = run_arcs(supply, src, dst, cost, tree, max_iter, tol, block)
+    n_iter, status = run_arcs(supply, src, dst, cost, tree, max_iter, tol, block, 0)
     return tree[0], tree[1], tree[3], tree[4], tree[9], n_iter, status

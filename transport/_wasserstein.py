@@ -3,7 +3,8 @@
 import numpy as np
 from scipy.spatial.distance import cdist
 
-from ._emd import DEFAULT_MAX_ITER, OptimalityError, solve_problem
+from ._emd import DEFAULT_MAX_ITER, certified_distance, solve_problem
+from ._sparse import _solve_sparse
 from ._certify import DEFAULT_RTOL
 from ._validation import validate_metric, validate_p, validate_point_clouds
 from ._wasserstein_1d import wasserstein_1d
@@ -71,25 +72,31 @@ def _solve_1d(X, Y, a, b, metric, p):
 
 def _solve_network_simplex(X, Y, a, b, metric, p):
     result = solve_problem(a, b, _costs(X, Y, metric, p), DEFAULT_MAX_ITER, DEFAULT_RTOL)
-    if result.status != "optimal":
-        raise OptimalityError(
-            f"the network simplex could not prove its answer optimal: status "
-            f"{result.status!r} ({result.certificate})."
-        )
-    cost = max(result.cost, 0.0)
-    return cost if p == 1.0 else cost ** (1.0 / p)
+    return certified_distance(result, p, "network simplex")
 
 
 #: method name -> solver(X, Y, a, b, metric, p) returning W_p.
 METHODS = {
     "1d": _solve_1d,
     "network_simplex": _solve_network_simplex,
+    "sparse": _solve_sparse,
 }
+
+#: From this many pairs, "auto" uses the matrix-free sparse solver for 2-D
+#: and 3-D clouds.  Measured dense time / sparse time on uniform 2-D clouds:
+#: 0.36 at 500 x 500, ~0.9-1.0 at 1000 x 1000, 1.5 at 1500 x 1500, 2.5-3.1
+#: at 4000 x 4000; 0.53 at 300 x 3000, 1.18 at 200 x 5000.
+SPARSE_MIN_PAIRS = 2_250_000
 
 
 def choose_method(n, m, d):
-    """The method "auto" picks: the closed form in 1-D, else the LP."""
-    return "1d" if d == 1 else "network_simplex"
+    """The method "auto" picks: the closed form in 1-D, the dense LP for
+    small clouds, the matrix-free column generation for large ones (d <= 3)."""
+    if d == 1:
+        return "1d"
+    if d <= 3 and n * m >= SPARSE_MIN_PAIRS:
+        return "sparse"
+    return "network_simplex"
 
 
 def wasserstein(u_values, v_values, u_weights=None, v_weights=None, *, p=1,
@@ -112,8 +119,11 @@ def wasserstein(u_values, v_values, u_weights=None, v_weights=None, *, p=1,
         or "chebyshev".
     method : str, optional
         "auto" (default): the closed form for points on the line, the
-        network simplex otherwise; "1d": the closed form (d must be 1);
-        "network_simplex": the exact LP on the dense cost matrix.
+        dense network simplex below 2.25e6 pairs, "sparse" above (d <= 3);
+        "1d": the closed form (d must be 1); "network_simplex": the exact
+        LP on the dense cost matrix; "sparse": the exact LP by column
+        generation without the cost matrix (memory O(n + m) times the
+        candidate arcs per atom, certified over all pairs).
 
     Returns
     -------

@@ -182,3 +182,22 @@ def test_degenerate_cases():
 def test_bad_input(args, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         wasserstein(*args, **kwargs)
+
+
+def test_auto_method_choice():
+    from transport._wasserstein import SPARSE_MIN_PAIRS, choose_method
+
+    assert choose_method(10**6, 10**6, 1) == "1d"
+    assert choose_method(100, 100, 2) == "network_simplex"
+    assert choose_method(SPARSE_MIN_PAIRS, 1, 3) == "sparse"
+    assert choose_method(SPARSE_MIN_PAIRS, 1, 4) == "network_simplex"
+
+
+@pytest.mark.parametrize("p", [1, 2])
+def test_sparse_method_equals_dense(p):
+    rng = np.random.default_rng(77)
+    X, Y = rng.random((300, 2)), rng.normal(0.5, 0.3, (250, 2))
+    a, b = rng.random(300), rng.random(250)
+    sparse = wasserstein(X, Y, a, b, p=p, method="sparse")
+    dense = wasserstein(X, Y, a, b, p=p, method="network_simplex")
+    assert_allclose(sparse, dense, rtol=1e-12)
