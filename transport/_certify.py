@@ -19,7 +19,7 @@ from numba import njit
 
 from ._validation import validate_problem
 
-__all__ = ["Certificate", "certify", "certify_arrays", "DEFAULT_RTOL"]
+__all__ = ["Certificate", "certify", "certify_arrays", "certificate_from", "DEFAULT_RTOL"]
 
 #: Default relative tolerance of certificates: dual violations and the gap are
 #: measured against ``scale = max|M| * sum(a)``-type magnitudes (see
@@ -83,8 +83,9 @@ def max_dual_violation(u, v, M):
 
 
 @njit(cache=True, nogil=True)
-def sparse_plan_sums(rows, cols, flows, M, n, m):
-    """Row sums, column sums, cost <P, M> and min entry of a sparse plan."""
+def sparse_plan_sums(rows, cols, flows, costs, n, m):
+    """Row sums, column sums, cost sum(flows * costs) and min entry of a
+    sparse plan; costs[k] is the cost of the pair (rows[k], cols[k])."""
     row_sums = np.zeros(n)
     col_sums = np.zeros(m)
     cost = 0.0
@@ -93,7 +94,7 @@ def sparse_plan_sums(rows, cols, flows, M, n, m):
         f = flows[k]
         row_sums[rows[k]] += f
         col_sums[cols[k]] += f
-        cost += f * M[rows[k], cols[k]]
+        cost += f * costs[k]
         if f < min_flow:
             min_flow = f
     return row_sums, col_sums, cost, min_flow
@@ -189,16 +190,31 @@ def certify(result, a, b, M, *, rtol=DEFAULT_RTOL):
 
 def certify_arrays(rows, cols, flows, u, v, cost, a, b, M, rtol=DEFAULT_RTOL):
     """`certify` on validated arrays: a sparse plan (rows, cols, flows)."""
-    n, m = M.shape
+    return certificate_from(
+        rows, cols, flows, np.ascontiguousarray(M[rows, cols]), u, v, cost, a, b,
+        float(max_dual_violation(u, v, M)), float(np.abs(M).max()), rtol,
+    )
+
+
+def certificate_from(rows, cols, flows, pair_costs, u, v, cost, a, b,
+                     max_violation, cost_scale, rtol=DEFAULT_RTOL):
+    """The `Certificate` of a sparse plan from its measured residuals.
+
+    `pair_costs` are the costs of the plan's pairs, `max_violation` is
+    max_ij (u_i + v_j - c_ij) over all pairs (however the caller scanned
+    them) and `cost_scale` bounds |c_ij| (max|M| for a dense matrix).
+    """
+    n, m = u.shape[0], v.shape[0]
     mass = float(a.sum())
-    row_sums, col_sums, plan_cost, min_flow = sparse_plan_sums(rows, cols, flows, M, n, m)
-    scale = float(np.abs(M).max() + np.abs(u).max() + np.abs(v).max())
+    row_sums, col_sums, plan_cost, min_flow = sparse_plan_sums(
+        rows, cols, flows, pair_costs, n, m)
+    scale = float(cost_scale + np.abs(u).max() + np.abs(v).max())
     scale = max(scale, np.finfo(np.float64).tiny)
     marginal_error = (
         max(np.abs(row_sums - a).max(), np.abs(col_sums - b * (mass / b.sum())).max()) / mass
     )
     negative_mass = max(0.0, -min_flow) / mass if flows.size else 0.0
-    violation = max(0.0, float(max_dual_violation(u, v, M))) / scale
+    violation = max(0.0, max_violation) / scale
     dual_value = float(a @ u + b @ v)
     gap = abs(plan_cost - dual_value) / (scale * mass)
     cost_error = abs(cost - plan_cost) / (scale * mass)

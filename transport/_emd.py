@@ -18,6 +18,7 @@ __all__ = [
     "emd2",
     "solve_problem",
     "certified_distance",
+    "settle",
 ]
 
 #: Default pivot cap.  The strongly feasible tree rules out cycling, so the
@@ -150,18 +151,7 @@ def solve_problem(a, b, M, max_iter=DEFAULT_MAX_ITER, rtol=DEFAULT_RTOL):
     flows = out.flows
     cost = float(out.cost)
     certificate = certify_arrays(rows, cols, flows, u, v, cost, a, b, M, rtol)
-    status = _STATUS.get(int(out.status), "numerical_error")
-    if status == "optimal" and not certificate.ok:
-        status = "uncertified"
-    if status != "optimal":
-        warnings.warn(
-            f"emd could not prove its answer optimal (status {status!r}, "
-            f"{out.n_iter} pivots; certificate: {certificate}); the cost is "
-            f"reported as NaN.",
-            UncertifiedWarning,
-            stacklevel=3,
-        )
-        cost = float("nan")
+    status, cost = settle(out.status, certificate, cost, "emd", f"{out.n_iter} pivots")
     plan = scipy.sparse.coo_array((flows, (rows, cols)), shape=(n, m))
     return TransportResult(
         cost=cost,
@@ -173,6 +163,29 @@ def solve_problem(a, b, M, max_iter=DEFAULT_MAX_ITER, rtol=DEFAULT_RTOL):
         method="network_simplex",
         certificate=certificate,
     )
+
+
+def settle(code, certificate, cost, solver, progress):
+    """The status and reported cost of a solve: ``(status, cost)``.
+
+    `code` is the kernel's status (0 optimal, see `_STATUS`); an optimal
+    stop whose certificate fails is "uncertified".  Anything but "optimal"
+    reports the cost as NaN with an `UncertifiedWarning` (to the caller of
+    the public function, two frames up).
+    """
+    status = _STATUS.get(int(code), "numerical_error")
+    if status == "optimal" and not certificate.ok:
+        status = "uncertified"
+    if status != "optimal":
+        warnings.warn(
+            f"{solver} could not prove its answer optimal (status {status!r}, "
+            f"{progress}; certificate: {certificate}); the cost is reported "
+            f"as NaN.",
+            UncertifiedWarning,
+            stacklevel=4,
+        )
+        cost = float("nan")
+    return status, cost
 
 
 def certified_distance(result, p, solver):

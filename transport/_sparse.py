@@ -51,8 +51,8 @@ import scipy.sparse
 from scipy.spatial import cKDTree
 
 from . import _sparse_kernels as kern
-from ._certify import DEFAULT_RTOL, Certificate
-from ._emd import DEFAULT_MAX_ITER, TransportResult, UncertifiedWarning, certified_distance
+from ._certify import DEFAULT_RTOL, certificate_from
+from ._emd import DEFAULT_MAX_ITER, TransportResult, UncertifiedWarning, certified_distance, settle
 from ._network_simplex import MAX_ITER, NUMERICAL, OPTIMAL, init_tree, run_arcs
 from ._validation import METRICS
 
@@ -123,7 +123,6 @@ ART_FACTOR = 2.0
 
 _MINKOWSKI_P = {0: 2.0, 1: 2.0, 2: 1.0, 3: np.inf}
 
-_STATUS = {OPTIMAL: "optimal", MAX_ITER: "max_iter_reached", NUMERICAL: "numerical_error"}
 
 
 class SparseStats:
@@ -286,7 +285,7 @@ def _solve_kept(X, Y, a, b, metric, p, ref, max_rounds, stats):
     """Column generation on positive-mass atoms X (n, d), Y (m, d), already
     in curve order; potentials are normalised to 0 at node `ref` (sources
     0..n-1, sinks n..n+m-1).  Returns (rows, cols, flows, plan_costs, u, v,
-    status, max_violation, scale, tol)."""
+    status, max_violation)."""
     n, m = X.shape[0], Y.shape[0]
     N = n + m
     t0 = time.perf_counter()
@@ -407,7 +406,7 @@ def _solve_kept(X, Y, a, b, metric, p, ref, max_rounds, stats):
     if u is None:
         u, v = _potentials(pi, n, N, ref)
     stats.t_finish += time.perf_counter() - t0
-    return rows, cols, flows, plan_costs, u, v, status, max_violation, scale, tol
+    return rows, cols, flows, plan_costs, u, v, status, max_violation
 
 
 def _run_round(supply, arcs, tree, tail, tol):
@@ -502,7 +501,7 @@ def _solve(X, Y, a, b, metric, p, max_rounds=DEFAULT_MAX_ROUNDS, rtol=DEFAULT_RT
     # v = 0 at the first positive-mass target in input order (as in `emd`)
     ref = int(np.flatnonzero(oy == 0)[0])
     stats.t_setup += time.perf_counter() - t0
-    rows, cols, flows, plan_costs, u_s, v_s, st, max_violation, scale_s, tol = (
+    rows, cols, flows, plan_costs, u_s, v_s, st, max_violation = (
         _solve_kept(Xs, Ys, a[ri], b[cj], code, p, ri.size + ref, max_rounds, stats))
 
     t0 = time.perf_counter()
@@ -523,20 +522,10 @@ def _solve(X, Y, a, b, metric, p, max_rounds=DEFAULT_MAX_ROUNDS, rtol=DEFAULT_RT
     rows = ri[rows]
     cols = cj[cols]
     certificate = _certificate(rows, cols, flows, plan_costs, u, v, a, b,
-                               max_violation, scale_s, X, Y, code, p, rtol)
-    status = _STATUS.get(int(st), "numerical_error")
-    if status == "optimal" and not certificate.ok:
-        status = "uncertified"
+                               max_violation, X, Y, code, p, rtol)
     cost = float(np.dot(flows, plan_costs))
-    if status != "optimal":
-        warnings.warn(
-            f"the sparse solver could not prove its answer optimal (status "
-            f"{status!r} after {stats.rounds} rounds, {stats.pivots} pivots; "
-            f"certificate: {certificate}); the cost is reported as NaN.",
-            UncertifiedWarning,
-            stacklevel=3,
-        )
-        cost = float("nan")
+    status, cost = settle(st, certificate, cost, "the sparse solver",
+                          f"{stats.rounds} rounds, {stats.pivots} pivots")
     plan = scipy.sparse.coo_array((flows, (rows, cols)), shape=(n, m))
     stats.t_finish += time.perf_counter() - t0
     result = TransportResult(cost=cost, plan=plan, u=u, v=v, status=status,
@@ -546,31 +535,17 @@ def _solve(X, Y, a, b, metric, p, max_rounds=DEFAULT_MAX_ROUNDS, rtol=DEFAULT_RT
 
 
 def _certificate(rows, cols, flows, plan_costs, u, v, a, b, max_violation,
-                 scan_scale, X, Y, metric, p, rtol):
-    """`Certificate` of a sparse plan, with the scan's dual violation."""
-    n, m = u.shape[0], v.shape[0]
-    mass = float(a.sum())
-    row_sums, col_sums, plan_cost, min_flow = kern.plan_sums(
-        rows, cols, flows, plan_costs, n, m)
-    scale = _cost_bound(X, Y, metric, p) + float(np.abs(u).max() + np.abs(v).max())
-    scale = max(scale, np.finfo(np.float64).tiny)
-    marginal_error = max(np.abs(row_sums - a).max(), np.abs(col_sums - b).max()) / mass
-    negative_mass = max(0.0, -min_flow) / mass if flows.size else 0.0
-    # The final scan measured max_ij u_i + v_j - c_ij over the positive-mass
-    # atoms with these very potentials; zero-mass atoms hold exact
-    # c-transforms, feasible by construction.
-    violation = max(0.0, max_violation) / scale
-    dual_value = float(a @ u + b @ v)
-    gap = abs(plan_cost - dual_value) / (scale * mass)
-    bound = (gap + violation + marginal_error) * scale * mass
-    finite = np.isfinite([marginal_error, violation, gap]).all()
-    ok = bool(finite and marginal_error <= rtol and negative_mass <= rtol
-              and violation <= rtol and gap <= rtol)
-    return Certificate(ok=ok, marginal_error=float(marginal_error),
-                       negative_mass=float(negative_mass),
-                       dual_violation=float(violation), gap=float(gap),
-                       cost_error=0.0, bound=float(bound), scale=float(scale),
-                       rtol=float(rtol))
+                 X, Y, metric, p, rtol):
+    """`Certificate` of a sparse plan, with the scan's dual violation.
+
+    The final scan measured max_ij u_i + v_j - c_ij over the positive-mass
+    atoms with these very potentials; zero-mass atoms hold exact
+    c-transforms, feasible by construction.  Costs are bounded from the
+    bounding boxes instead of max M.
+    """
+    cost = float(np.dot(flows, plan_costs))
+    return certificate_from(rows, cols, flows, plan_costs, u, v, cost, a, b,
+                            max_violation, _cost_bound(X, Y, metric, p), rtol)
 
 
 def solve_sparse(X, Y, a, b, metric, p, *, max_rounds=DEFAULT_MAX_ROUNDS,

@@ -15,7 +15,6 @@
   minimum of c(x_i, y_j) - v_j over all targets (branch and bound on the
   kd-tree) and the few targets of smallest c(x_i, y_j) - v_j below a
   per-source threshold (the violated dual constraints);
-* `plan_sums`: marginals and cost of a sparse plan (for the certificate).
 
 Metric codes are those of `transport._validation.METRICS` (0 euclidean,
 1 sqeuclidean, 2 cityblock, 3 chebyshev).  Kernels validate nothing.
@@ -673,20 +672,3 @@ def scan_sources_parallel(X, Yt, vt, perm, lo, hi, left, right, start, end,
         _scan_task(task, X, Yt, vt, perm, lo, hi, left, right, start, end,
                    node_max, depth, metric, p, thr, out_j, out_val, counts, best)
     return counts.sum()
-
-
-@njit(**_OPTS)
-def plan_sums(rows, cols, flows, cost, n, m):
-    """Row sums, column sums, <flows, cost> and the smallest flow."""
-    row_sums = np.zeros(n)
-    col_sums = np.zeros(m)
-    total = 0.0
-    min_flow = np.inf
-    for k in range(rows.shape[0]):
-        f = flows[k]
-        row_sums[rows[k]] += f
-        col_sums[cols[k]] += f
-        total += f * cost[k]
-        if f < min_flow:
-            min_flow = f
-    return row_sums, col_sums, total, min_flow

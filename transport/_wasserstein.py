@@ -1,6 +1,5 @@
 """Wasserstein distance between weighted point clouds in R^d."""
 
-import numpy as np
 from scipy.spatial.distance import cdist
 
 from ._emd import DEFAULT_MAX_ITER, certified_distance, solve_problem

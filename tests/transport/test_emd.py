@@ -1,7 +1,5 @@
 """`emd`, `emd2` and `certify`: exact discrete OT, certified."""
 
-import warnings
-
 import numpy as np
 import ot
 import pytest
