@@ -35,3 +35,27 @@ def histogram_triples(draw, max_bins=20):
 def normalised(x):
     x = np.asarray(x, dtype=np.float64)
     return x / x.sum(axis=-1, keepdims=True)
+
+
+@st.composite
+def weighted_clouds(draw, d=None, max_n=30):
+    """Two weighted point sets with duplicates, shared atoms, zero weights,
+    integer (tied) coordinates and very unequal sizes."""
+    d = draw(st.integers(1, 3)) if d is None else d
+    n = draw(st.integers(1, max_n))
+    m = draw(st.sampled_from([1, 2, max_n, draw(st.integers(1, max_n))]))
+    if draw(st.booleans()):
+        coords = st.integers(-3, 3).map(float)  # ties and exact duplicates
+    else:
+        coords = st.floats(-10, 10, allow_subnormal=False)
+    X = draw(hnp.arrays(np.float64, (n, d), elements=coords))
+    Y = draw(hnp.arrays(np.float64, (m, d), elements=coords))
+    if draw(st.booleans()):  # atoms shared between P and Q
+        k = draw(st.integers(0, min(n, m)))
+        Y[:k] = X[:k]
+    w_el = st.one_of(st.just(0.0), st.floats(0.01, 5.0))
+    a = draw(hnp.arrays(np.float64, n, elements=w_el))
+    b = draw(hnp.arrays(np.float64, m, elements=w_el))
+    a[draw(st.integers(0, n - 1))] += 1.0
+    b[draw(st.integers(0, m - 1))] += 1.0
+    return X, Y, a, b

@@ -14,7 +14,6 @@ import ot
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 from numpy.testing import assert_allclose
 from scipy.spatial.distance import cdist
 
@@ -22,32 +21,9 @@ import transport._kr_dual as kr_module
 from transport import cost_matrix, emd, wasserstein_1d
 from transport._kr_dual import KRDualResult, _solve_lp, kr_dual
 
+from tests.strategies import weighted_clouds
+
 METRICS = ["euclidean", "cityblock", "chebyshev"]
-
-
-# --------------------------------------------------------------- strategies
-@st.composite
-def weighted_clouds(draw, d=None, max_n=30):
-    """Two weighted point sets with duplicates, shared atoms, zero weights,
-    integer (tied) coordinates and very unequal sizes."""
-    d = draw(st.integers(1, 3)) if d is None else d
-    n = draw(st.integers(1, max_n))
-    m = draw(st.sampled_from([1, 2, max_n, draw(st.integers(1, max_n))]))
-    if draw(st.booleans()):
-        coords = st.integers(-3, 3).map(float)  # ties and exact duplicates
-    else:
-        coords = st.floats(-10, 10, allow_subnormal=False)
-    X = draw(hnp.arrays(np.float64, (n, d), elements=coords))
-    Y = draw(hnp.arrays(np.float64, (m, d), elements=coords))
-    if draw(st.booleans()):  # atoms shared between P and Q
-        k = draw(st.integers(0, min(n, m)))
-        Y[:k] = X[:k]
-    w_el = st.one_of(st.just(0.0), st.floats(0.01, 5.0))
-    a = draw(hnp.arrays(np.float64, n, elements=w_el))
-    b = draw(hnp.arrays(np.float64, m, elements=w_el))
-    a[draw(st.integers(0, n - 1))] += 1.0
-    b[draw(st.integers(0, m - 1))] += 1.0
-    return X, Y, a, b
 
 
 # ------------------------------------------------------------------ helpers

@@ -5,33 +5,12 @@ import ot
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 from numpy.testing import assert_allclose
 from scipy.spatial.distance import cdist
 from scipy.stats import wasserstein_distance
 
+from tests.strategies import weighted_clouds
 from transport import certify, cost_matrix, emd, wasserstein, wasserstein_1d
-
-coords = st.floats(-10, 10, allow_subnormal=False)
-
-
-@st.composite
-def clouds(draw, d=None, max_n=12):
-    d = draw(st.integers(1, 3)) if d is None else d
-    n = draw(st.integers(1, max_n))
-    m = draw(st.integers(1, max_n))
-    X = draw(hnp.arrays(np.float64, (n, d), elements=coords))
-    if draw(st.booleans()):  # shared atoms between P and Q
-        k = draw(st.integers(0, min(n, m)))
-        Y = np.concatenate([X[:k], draw(hnp.arrays(np.float64, (m - k, d), elements=coords))])
-    else:
-        Y = draw(hnp.arrays(np.float64, (m, d), elements=coords))
-    w_el = st.one_of(st.just(0.0), st.floats(0.01, 5.0))
-    a = draw(hnp.arrays(np.float64, n, elements=w_el))
-    b = draw(hnp.arrays(np.float64, m, elements=w_el))
-    a[draw(st.integers(0, n - 1))] += 1.0
-    b[draw(st.integers(0, m - 1))] += 1.0
-    return X, Y, a, b
 
 
 def _scale(*arrays):
@@ -72,7 +51,7 @@ def test_sqeuclidean_on_the_line_uses_the_closed_form_correctly():
         assert_allclose(closed, lp, rtol=1e-10)
 
 
-@given(clouds())
+@given(weighted_clouds(max_n=12))
 def test_metric_axioms_of_w1(c):
     X, Y, a, b = c
     s = _scale(X, Y)
@@ -85,8 +64,8 @@ def test_metric_axioms_of_w1(c):
 @st.composite
 def three_clouds(draw, max_n=8):
     d = draw(st.integers(1, 3))
-    X, Y, a, b = draw(clouds(d=d, max_n=max_n))
-    Z, _, c, _ = draw(clouds(d=d, max_n=max_n))
+    X, Y, a, b = draw(weighted_clouds(d=d, max_n=max_n))
+    Z, _, c, _ = draw(weighted_clouds(d=d, max_n=max_n))
     return X, Y, Z, a, b, c
 
 
@@ -97,7 +76,7 @@ def test_triangle_inequality(t):
     assert wasserstein(X, Z, a, c) <= wasserstein(X, Y, a, b) + wasserstein(Y, Z, b, c) + 1e-9 * s
 
 
-@given(clouds(d=1), st.floats(-20, 20))
+@given(weighted_clouds(d=1, max_n=12), st.floats(-20, 20))
 def test_shift_in_1d_gives_abs_shift(c, shift):
     X, _, a, _ = c
     for method in ("1d", "network_simplex"):
@@ -105,7 +84,7 @@ def test_shift_in_1d_gives_abs_shift(c, shift):
         assert abs(got - abs(shift)) <= 1e-9 * (_scale(X) + abs(shift))
 
 
-@given(clouds())
+@given(weighted_clouds(max_n=12))
 def test_duplicated_atoms_equal_summed_weights(c):
     X, Y, a, b = c
     Xd = np.concatenate([X, X[:1]])
@@ -114,7 +93,7 @@ def test_duplicated_atoms_equal_summed_weights(c):
     assert abs(wasserstein(Xd, Y, ad, b) - wasserstein(X, Y, a, b)) <= 1e-9 * _scale(X, Y)
 
 
-@given(clouds(), st.floats(-10, 10))
+@given(weighted_clouds(max_n=12), st.floats(-10, 10))
 def test_zero_weight_atoms_change_nothing(c, where):
     X, Y, a, b = c
     Xz = np.concatenate([X, np.full((1, X.shape[1]), where)])
@@ -122,7 +101,7 @@ def test_zero_weight_atoms_change_nothing(c, where):
     assert abs(wasserstein(Xz, Y, az, b, p=2) - wasserstein(X, Y, a, b, p=2)) <= 1e-9 * _scale(X, Y)
 
 
-@given(clouds(d=2), st.floats(0, 2 * np.pi), st.floats(-5, 5), st.floats(-5, 5))
+@given(weighted_clouds(d=2, max_n=12), st.floats(0, 2 * np.pi), st.floats(-5, 5), st.floats(-5, 5))
 def test_rotation_and_translation_invariance(c, angle, tx, ty):
     X, Y, a, b = c
     R = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
@@ -131,7 +110,7 @@ def test_rotation_and_translation_invariance(c, angle, tx, ty):
     assert abs(moved - wasserstein(X, Y, a, b)) <= 1e-9 * _scale(X, Y, t)
 
 
-@given(clouds(), st.sampled_from([1.5, 2.0, 3.0]))
+@given(weighted_clouds(max_n=12), st.sampled_from([1.5, 2.0, 3.0]))
 def test_w1_below_wp_and_above_mean_difference(c, p):
     X, Y, a, b = c
     s = _scale(X, Y)
@@ -141,7 +120,7 @@ def test_w1_below_wp_and_above_mean_difference(c, p):
     assert np.linalg.norm(mean_diff) <= w1 + 1e-9 * s
 
 
-@given(clouds())
+@given(weighted_clouds(max_n=12))
 def test_certificate_holds_for_every_result(c):
     X, Y, a, b = c
     an, bn = a / a.sum(), b / b.sum()
