@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import _bench_cases as cases
+from benchmarks._cli import Progress, make_output_folder, positive_int
 
 #: Relative agreement required between ours and every peer.
 RTOL = 1e-9
@@ -345,40 +346,6 @@ def plot(results, path):
 # --------------------------------------------------------------------------
 # Command line
 # --------------------------------------------------------------------------
-class Progress:
-    """A one-line progress bar on stderr (no tqdm dependency)."""
-
-    def __init__(self, total, width=30, file=sys.stderr):
-        self.total, self.width, self.file = max(total, 1), width, file
-        self.done, self.start = 0, time.perf_counter()
-
-    def show(self, label):
-        """Draw the bar with `label` as the step under way."""
-        filled = int(self.width * self.done / self.total)
-        self.file.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] "
-                        f"{self.done}/{self.total} {time.perf_counter() - self.start:6.1f}s "
-                        f"{label[:42]:<42}")
-        self.file.flush()
-
-    def advance(self):
-        """One step done; a newline after the last."""
-        self.done += 1
-        self.show("done" if self.done >= self.total else "")
-        if self.done >= self.total:
-            self.file.write("\n")
-            self.file.flush()
-
-
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer; got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1; got {value}")
-    return value
-
-
 def _section_list(text):
     names = [s.strip() for s in text.split(",") if s.strip()]
     unknown = [s for s in names if s not in SECTIONS]
@@ -413,11 +380,11 @@ def parse_args(argv=None):
     parser.add_argument("--sections", type=_section_list, default=None,
                         help=f"comma-separated subset of {','.join(SECTIONS)} (default: all; "
                              "with --quick all but cold)")
-    parser.add_argument("--repeats", type=_positive_int, default=None,
+    parser.add_argument("--repeats", type=positive_int("--repeats"), default=None,
                         help="timed runs per call (default: 50 for fast calls down to 3 "
                              "for calls over 1 s; 3 with --quick); calls under 1 ms are "
                              "still looped inside a run")
-    parser.add_argument("--max-n", type=_positive_int, default=None, metavar="N",
+    parser.add_argument("--max-n", type=positive_int("--max-n"), default=None, metavar="N",
                         help="skip sizes above N (e.g. --max-n 1000000 for a shorter full run)")
     parser.add_argument("--out", type=Path, default=Path("out"),
                         help="output folder (default out/)")
@@ -472,10 +439,7 @@ def run_cold(progress):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        args.out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        print(f"error: cannot create the output folder {args.out}: {exc}", file=sys.stderr)
+    if not make_output_folder(args.out):
         return 2
     t0 = time.perf_counter()
     machine = describe_machine()  # before the run: its load average is the others'

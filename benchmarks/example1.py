@@ -36,6 +36,7 @@ from scipy.stats import norm
 
 import divergences
 import transport
+from benchmarks._cli import Progress, make_output_folder, positive_int
 
 LOG2 = math.log(2.0)
 
@@ -243,34 +244,6 @@ def print_table(rows, file=sys.stdout, every=None):
         )
 
 
-def progress_bar(done, total, width=40, file=sys.stderr, start=[None]):
-    if start[0] is None or done == 1:
-        start[0] = time.perf_counter()
-    filled = int(width * done / total)
-    elapsed = time.perf_counter() - start[0]
-    file.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} theta  {elapsed:5.1f}s")
-    if done == total:
-        file.write("\n")
-    file.flush()
-
-
-def _positive_int(name, minimum=1, odd=False):
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be an integer; got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{name} must be >= {minimum}; got {value}")
-        if odd and value % 2 == 0:
-            raise argparse.ArgumentTypeError(
-                f"{name} must be odd so that theta = 0 is on the grid; got {value}"
-            )
-        return value
-
-    return parse
-
-
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.example1",
@@ -280,15 +253,15 @@ def parse_args(argv=None):
             "Writes example1.png, example1.csv and gaussian_shift.png."
         ),
     )
-    parser.add_argument("--grid", type=_positive_int("--grid", 3, odd=True), default=201,
+    parser.add_argument("--grid", type=positive_int("--grid", 3, odd=True), default=201,
                         help="number of theta values in [-1, 1], odd so 0 is included (default 201)")
-    parser.add_argument("--k", type=_positive_int("--k", 2), default=40,
+    parser.add_argument("--k", type=positive_int("--k", 2), default=40,
                         help="atoms per segment in the discretisation (default 40)")
-    parser.add_argument("--n", type=_positive_int("--n", 2), default=500,
+    parser.add_argument("--n", type=positive_int("--n", 2), default=500,
                         help="i.i.d. samples per side for the sample estimates (default 500)")
-    parser.add_argument("--repeats", type=_positive_int("--repeats", 1), default=5,
+    parser.add_argument("--repeats", type=positive_int("--repeats", 1), default=5,
                         help="sample draws per theta for the W band (default 5)")
-    parser.add_argument("--seed", type=_positive_int("--seed", 0), default=0,
+    parser.add_argument("--seed", type=positive_int("--seed", 0), default=0,
                         help="seed of the sample estimates (default 0)")
     parser.add_argument("--out", type=Path, default=Path("out"),
                         help="output folder (default out/)")
@@ -299,14 +272,13 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        args.out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        print(f"error: cannot create the output folder {args.out}: {exc}", file=sys.stderr)
+    if not make_output_folder(args.out):
         return 2
     t0 = time.perf_counter()
     thetas = theta_grid(args.grid)
-    rows = sweep(thetas, args.k, args.n, args.seed, args.repeats, progress=progress_bar)
+    bar = Progress(len(thetas))
+    rows = sweep(thetas, args.k, args.n, args.seed, args.repeats,
+                 progress=lambda done, total: bar.advance())
     shift = gaussian_shift(np.linspace(0.0, 35.0, 141))
     write_csv(rows, args.out / "example1.csv")
     print_table(rows)
