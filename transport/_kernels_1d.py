@@ -183,34 +183,13 @@ def _keys_to_values(keys):
 
 
 @njit(**_OPTS)
-def radix_sort(x):
-    """np.sort(x) for finite float64 x, by an LSD radix sort."""
+def _radix_passes(x, w, carry):
+    """Sorted keys of x and, when `carry`, the weights w moved along."""
     n = x.shape[0]
     keys, hist = _ordered_keys(x)
     other = np.empty(n, np.uint64)
-    starts = np.empty(_BUCKETS, np.int64)
-    mask = np.uint64(_BUCKETS - 1)
-    for d in range(_PASSES):
-        if not _bucket_starts(hist[d], n, starts):
-            continue
-        shift = np.uint64(d * _DIGIT_BITS)
-        for i in range(n):
-            v = keys[i]
-            b = (v >> shift) & mask
-            other[starts[b]] = v
-            starts[b] += 1
-        keys, other = other, keys
-    return _keys_to_values(keys)
-
-
-@njit(**_OPTS)
-def radix_sort_pairs(x, w):
-    """(x[order], w[order]) with order a stable argsort of finite float64 x."""
-    n = x.shape[0]
-    keys, hist = _ordered_keys(x)
-    other = np.empty(n, np.uint64)
-    ws = w.copy()
-    w_other = np.empty(n)
+    ws = w.copy() if carry else w
+    w_other = np.empty(n if carry else 0)
     starts = np.empty(_BUCKETS, np.int64)
     mask = np.uint64(_BUCKETS - 1)
     for d in range(_PASSES):
@@ -222,8 +201,24 @@ def radix_sort_pairs(x, w):
             b = (v >> shift) & mask
             o = starts[b]
             other[o] = v
-            w_other[o] = ws[i]
+            if carry:
+                w_other[o] = ws[i]
             starts[b] = o + 1
         keys, other = other, keys
-        ws, w_other = w_other, ws
+        if carry:
+            ws, w_other = w_other, ws
+    return keys, ws
+
+
+@njit(**_OPTS)
+def radix_sort(x):
+    """np.sort(x) for finite float64 x, by an LSD radix sort."""
+    keys, _ = _radix_passes(x, np.empty(0), False)
+    return _keys_to_values(keys)
+
+
+@njit(**_OPTS)
+def radix_sort_pairs(x, w):
+    """(x[order], w[order]) with order a stable argsort of finite float64 x."""
+    keys, ws = _radix_passes(x, w, True)
     return _keys_to_values(keys), ws
