@@ -32,6 +32,19 @@ def _closed_step(ax, theta, values, label="closed form"):
     ax.plot(theta[zero], values[zero], "o", color=C_CLOSED, ms=5, mfc="white")
 
 
+def _divergence_panel(ax, rows, theta, sub, key, function, top, title):
+    """Closed form, the k-atom value and the sample value of one divergence."""
+    _closed_step(ax, theta, _col(rows, f"{key}_closed"))
+    ax.plot(theta[sub], _col(rows, f"{key}_discrete")[sub], "o", ms=4, color=C_LP,
+            label=f"divergences.{function} (k atoms)")
+    ax.plot(theta, _col(rows, f"{key}_samples"), "--", color=C_SAMPLE,
+            label="on samples (disjoint atoms)")
+    ax.set_ylim(-0.05, top)
+    ax.set_title(title)
+    ax.set_xlabel("θ")
+    ax.legend(fontsize=8, loc="lower left")
+
+
 def plot_example1(rows, args, path):
     theta = _col(rows, "theta")
     fig, axes = plt.subplots(2, 3, figsize=(15, 8.6), constrained_layout=True)
@@ -54,14 +67,8 @@ def plot_example1(rows, args, path):
     ax.legend(fontsize=8, loc="upper center")
 
     ax = axes[0, 1]
-    _closed_step(ax, theta, _col(rows, "JS_closed"))
-    ax.plot(theta[sub], _col(rows, "JS_discrete")[sub], "o", ms=4, color=C_LP, label="divergences.js (k atoms)")
-    ax.plot(theta, _col(rows, "JS_samples"), "--", color=C_SAMPLE, label="on samples (disjoint atoms)")
+    _divergence_panel(ax, rows, theta, sub, "JS", "js", 0.8, "Jensen–Shannon: log 2 for every θ ≠ 0")
     ax.axhline(LOG2, color="grey", lw=0.5)
-    ax.set_ylim(-0.05, 0.8)
-    ax.set_title("Jensen–Shannon: log 2 for every θ ≠ 0")
-    ax.set_xlabel("θ")
-    ax.legend(fontsize=8, loc="lower left")
 
     ax = axes[0, 2]
     ceiling = 1.0
@@ -81,13 +88,7 @@ def plot_example1(rows, args, path):
     ax.legend(fontsize=8, loc="center left")
 
     ax = axes[1, 0]
-    _closed_step(ax, theta, _col(rows, "TV_closed"))
-    ax.plot(theta[sub], _col(rows, "TV_discrete")[sub], "o", ms=4, color=C_LP, label="divergences.tv (k atoms)")
-    ax.plot(theta, _col(rows, "TV_samples"), "--", color=C_SAMPLE, label="on samples (disjoint atoms)")
-    ax.set_ylim(-0.05, 1.15)
-    ax.set_title("Total variation: 1 for every θ ≠ 0")
-    ax.set_xlabel("θ")
-    ax.legend(fontsize=8, loc="lower left")
+    _divergence_panel(ax, rows, theta, sub, "TV", "tv", 1.15, "Total variation: 1 for every θ ≠ 0")
 
     ax = axes[1, 1]
     ax.plot(theta, _col(rows, "dW_fd"), color=C_CLOSED, lw=1.2, label="dW/dθ, finite differences of exact W")
