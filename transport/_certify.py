@@ -19,7 +19,7 @@ from numba import njit
 
 from ._validation import validate_problem
 
-__all__ = ["Certificate", "certify", "certify_arrays", "certificate_from", "DEFAULT_RTOL"]
+__all__ = ["Certificate", "certify", "certify_arrays", "certificate_from", "max_abs", "DEFAULT_RTOL"]
 
 #: Default relative tolerance of certificates: dual violations and the gap are
 #: measured against ``scale = max|M| * sum(a)``-type magnitudes (see
@@ -79,6 +79,18 @@ def max_dual_violation(u, v, M):
             d = ui + v[j] - M[i, j]
             if d > worst:
                 worst = d
+    return worst
+
+
+@njit(cache=True, nogil=True)
+def max_abs(M):
+    """max |M_ij|, reading M in place (np.abs(M).max() makes an n x m copy)."""
+    worst = 0.0
+    for i in range(M.shape[0]):
+        for j in range(M.shape[1]):
+            x = abs(M[i, j])
+            if x > worst:
+                worst = x
     return worst
 
 
@@ -188,11 +200,17 @@ def certify(result, a, b, M, *, rtol=DEFAULT_RTOL):
     return certify_arrays(rows, cols, flows, u, v, float(result.cost), a, b, M, rtol)
 
 
-def certify_arrays(rows, cols, flows, u, v, cost, a, b, M, rtol=DEFAULT_RTOL):
-    """`certify` on validated arrays: a sparse plan (rows, cols, flows)."""
+def certify_arrays(rows, cols, flows, u, v, cost, a, b, M, rtol=DEFAULT_RTOL,
+                   cost_scale=None):
+    """`certify` on validated arrays: a sparse plan (rows, cols, flows).
+
+    `cost_scale` is max|M| when the caller already has it.
+    """
+    if cost_scale is None:
+        cost_scale = float(max_abs(M))
     return certificate_from(
         rows, cols, flows, np.ascontiguousarray(M[rows, cols]), u, v, cost, a, b,
-        float(max_dual_violation(u, v, M)), float(np.abs(M).max()), rtol,
+        float(max_dual_violation(u, v, M)), cost_scale, rtol,
     )
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse
 
-from ._certify import DEFAULT_RTOL, Certificate, certify_arrays
+from ._certify import DEFAULT_RTOL, Certificate, certify_arrays, max_abs
 from ._ns_driver import solve_dense
 from ._validation import validate_problem
 
@@ -134,6 +134,7 @@ def solve_problem(a, b, M, max_iter=DEFAULT_MAX_ITER, rtol=DEFAULT_RTOL):
     rows_kept = np.flatnonzero(a > 0)
     cols_kept = np.flatnonzero(b > 0)
     dropped = rows_kept.size < n or cols_kept.size < m
+    cost_scale = float(max_abs(M))  # one pass, shared by solver and certificate
     if dropped:  # zero-mass rows/columns: solve the smaller problem (a copy)
         sub = np.ascontiguousarray(M[np.ix_(rows_kept, cols_kept)])
         out = solve_dense(a[rows_kept], b[cols_kept], sub, max_iter=max_iter)
@@ -141,7 +142,7 @@ def solve_problem(a, b, M, max_iter=DEFAULT_MAX_ITER, rtol=DEFAULT_RTOL):
         cols = cols_kept[out.cols]
         u, v = _restore_dropped_duals(out.u, out.v, rows_kept, cols_kept, M)
     else:
-        out = solve_dense(a, b, M, max_iter=max_iter)
+        out = solve_dense(a, b, M, max_iter=max_iter, max_abs_cost=cost_scale)
         rows, cols, u, v = out.rows, out.cols, out.u, out.v
     # Potentials are defined up to (u + c, v - c): fix v = 0 at the first
     # positive-mass target.
@@ -150,7 +151,7 @@ def solve_problem(a, b, M, max_iter=DEFAULT_MAX_ITER, rtol=DEFAULT_RTOL):
     v = v - shift
     flows = out.flows
     cost = float(out.cost)
-    certificate = certify_arrays(rows, cols, flows, u, v, cost, a, b, M, rtol)
+    certificate = certify_arrays(rows, cols, flows, u, v, cost, a, b, M, rtol, cost_scale)
     status, cost = settle(out.status, certificate, cost, "emd", f"{out.n_iter} pivots")
     plan = scipy.sparse.coo_array((flows, (rows, cols)), shape=(n, m))
     return TransportResult(

@@ -11,6 +11,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from ._certify import max_abs
 from ._network_simplex import (
     INFEASIBLE,
     NUMERICAL,
@@ -49,14 +50,17 @@ def _cost_scale(c_max_abs):
     return c_max_abs if c_max_abs > 0 else 1.0
 
 
-def solve_dense(a, b, M, *, max_iter):
+def solve_dense(a, b, M, *, max_iter, max_abs_cost=None):
     """Optimal plan for masses a (n,), b (m,) with sum(a) == sum(b), cost M.
 
     M must be C-contiguous float64 (it is read in place).  Masses should be
     positive (zero masses are allowed but make the problem degenerate).
+    `max_abs_cost` is max|M| when the caller already has it.
     """
     n, m = M.shape
-    scale = _cost_scale(float(np.abs(M).max()))
+    if max_abs_cost is None:
+        max_abs_cost = float(max_abs(M))
+    scale = _cost_scale(max_abs_cost)
     # Any route source -> root -> sink must cost more than every real arc,
     # so that no artificial flow survives at the optimum: 2 * max|M| > M_ij.
     art_cost = 2.0 * scale
