@@ -208,3 +208,24 @@ def test_bad_input(args, kwargs, exc, match):
             continue
         with pytest.raises(exc, match=match):
             f(*args, **kwargs)
+
+
+def test_certify_rejects_bad_input():
+    a = b = np.array([0.5, 0.5])
+    M = np.array([[0.0, 1.0], [1.0, 0.0]])
+    res = emd(a, b, M)
+
+    class ShortU:
+        plan, u, v, cost = res.plan, res.u[:1], res.v, res.cost
+
+    class WrongPlan:
+        plan, u, v, cost = np.eye(3), res.u, res.v, res.cost
+
+    with pytest.raises(ValueError, match="potentials"):
+        certify(ShortU, a, b, M)
+    with pytest.raises(ValueError, match="`plan` has shape"):
+        certify(WrongPlan, a, b, M)
+    with pytest.raises(ValueError, match="`M` must not contain NaN"):
+        certify(res, a, b, [[np.nan, 1.0], [1.0, 0.0]])
+    with pytest.raises(ValueError, match="same total mass"):
+        certify(res, a, [0.5, 0.6], M)

@@ -156,11 +156,16 @@ def test_degenerate_cases():
         (([[0.0, 0.0]], [[1.0, 1.0]], [-1.0]), {}, ValueError, "`u_weights` must be non-negative"),
         (([[0.0, 0.0]], [[1.0, 1.0]], None, [0.0]), {}, ValueError, "`v_weights` must have a positive sum"),
         ((np.zeros((0, 2)), [[1.0, 1.0]]), {}, ValueError, "`u_values` must hold at least one point"),
+        (([[0.0, np.inf]], [[1.0, 1.0]]), {}, ValueError, "`u_values` must be finite"),
+        (([[0.0, 0.0]], [[1.0, 1.0]], [1.0, 2.0]), {}, ValueError, "`u_weights`"),
     ],
 )
 def test_bad_input(args, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         wasserstein(*args, **kwargs)
+    if len(args) == 2 and set(kwargs) <= {"p", "metric"}:  # same validation
+        with pytest.raises(exc, match=match):
+            cost_matrix(*args, **kwargs)
 
 
 def test_auto_method_choice():
