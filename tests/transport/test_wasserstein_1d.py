@@ -185,10 +185,117 @@ def test_radix_sort_matches_numpy(kind):
     assert_allclose(np.sort(ws), np.sort(w))
 
 
+def _ordered_keys(x):
+    """The radix sort's unsigned keys, in NumPy: a reference for the order."""
+    b = x.view(np.uint64)
+    sign = np.uint64(1) << np.uint64(63)
+    return np.where(b & sign, ~b, b | sign)
+
+
+def _sort_case(kind, rng, n=20_000):
+    if kind == "near_equal_block":  # one long run of keys equal but for low bits
+        x = rng.normal(size=n)
+        x[:200] = 1.0 + rng.permutation(200) * 2.0**-52
+        return x
+    return {
+        "normal": rng.normal(size=n),
+        "ties": rng.integers(-3, 3, n).astype(float),  # more runs than marks hold
+        "signed_zeros": rng.choice([-0.0, 0.0, -1e-310, 1e-310, 5e-324], n),
+        "extremes": rng.choice([-1e308, 1e308, -1.0, 1.0, 0.0, 2.2e-308], n),
+        "near_equal_all": 1.0 + rng.permutation(n) * 2.0**-52,  # one run of n
+        "short_runs": np.repeat(rng.normal(size=n // 20), 20)
+        + np.tile(np.arange(20) * 2.0**-50, n // 20)[rng.permutation(n)],
+        "one": np.array([2.5]),
+        "two": np.array([1.0, -1.0]),
+    }[kind]
+
+
+KINDS = ["normal", "ties", "signed_zeros", "extremes", "near_equal_block",
+         "near_equal_all", "short_runs", "one", "two"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("radix", [False, True])
+def test_sorted_atoms_is_the_stable_sort_by_value(kind, radix):
+    from transport._wasserstein_1d import sorted_atoms
+
+    rng = np.random.default_rng(406)
+    x = _sort_case(kind, rng)
+    w = rng.random(x.shape[0])
+    xs, ws = sorted_atoms(x, w, radix)
+    order = np.argsort(_ordered_keys(x), kind="stable")  # -0.0 before 0.0, ties by index
+    assert_array_equal(xs.view(np.uint64), x[order].view(np.uint64))
+    assert_array_equal(ws, w[order])
+
+
+def test_breakpoints_are_the_exact_running_sums():
+    from fractions import Fraction
+
+    from transport._kernels_1d import breakpoints
+
+    rng = np.random.default_rng(407)
+    w = rng.random(3000) * np.exp(rng.normal(0, 8, 3000))  # widely spread magnitudes
+    w /= w.sum()
+    hi, lo = w.copy(), np.empty_like(w)
+    breakpoints(hi, lo)
+    exact = Fraction(0)
+    worst = 0.0
+    for k in range(w.shape[0]):
+        exact += Fraction(w[k])
+        worst = max(worst, abs(float(Fraction(hi[k]) + Fraction(lo[k]) - exact)))
+        assert abs(lo[k]) <= np.spacing(hi[k]) / 2  # normalised
+    assert worst < 1e-28
+
+
+def test_weighted_halves_do_not_depend_on_threads():
+    from transport._kernels_1d import quantile_merge_weighted
+    from transport._wasserstein_1d import _merge_weighted, _sort_weighted
+
+    rng = np.random.default_rng(408)
+    x, y = rng.normal(size=5000), rng.normal(0.2, 1.5, size=3000)
+    a, b = rng.random(5000), rng.random(3000)
+    a[::7] = 0.0  # zero-length segments around the split
+    u = _sort_weighted(x, a / a.sum(), False)
+    v = _sort_weighted(y, b / b.sum(), False)
+    for p in (1.0, 2.0, 3.5):
+        split = _merge_weighted(u, v, p, True)
+        assert split == _merge_weighted(u, v, p, False)
+        whole = quantile_merge_weighted(*u, *v, p, 0, 0, 0.0, 2.0)
+        assert_allclose(split, whole, rtol=1e-13)
+
+
+def test_split_at_a_shared_breakpoint():
+    # atoms end exactly at t = 1/2 on both sides
+    x, y = [0.0, 1.0, 2.0, 3.0], [0.5, 1.5, 2.5, 3.5]
+    a, b = [0.25, 0.25, 0.25, 0.25], [0.5, 0.0, 0.25, 0.25]
+    assert_allclose(wasserstein_1d(x, y, a, b), wasserstein_distance(x, y, a, b), rtol=1e-15)
+
+
+@pytest.mark.parametrize("numpy_fast", [False, True])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_large_inputs_take_the_radix_path_and_match_scipy(weighted):
+def test_both_sort_routes_match_scipy_and_each_other(monkeypatch, numpy_fast, weighted):
+    import transport._wasserstein_1d as w1d
+
     rng = np.random.default_rng(405)
     x, y = rng.normal(size=70_000), rng.normal(0.3, 1.2, size=50_000)
+    x[:1000] = np.round(x[:1000], 2)  # ties
     a = rng.random(70_000) if weighted else None
     b = rng.random(50_000) if weighted else None
-    assert_allclose(wasserstein_1d(x, y, a, b), wasserstein_distance(x, y, a, b), rtol=1e-10)
+    monkeypatch.setattr(w1d, "_numpy_sort_fast", numpy_fast)
+    ours = wasserstein_1d(x, y, a, b, p=1)
+    assert_allclose(ours, wasserstein_distance(x, y, a, b), rtol=1e-10)
+    monkeypatch.setattr(w1d, "_numpy_sort_fast", not numpy_fast)
+    assert wasserstein_1d(x, y, a, b, p=1) == ours  # the same arrays, the same bits
+    assert wasserstein_1d(x, y, a, b, p=2) == pytest.approx(
+        np.sqrt(ot.wasserstein_1d(x, y, a / a.sum(), b / b.sum(), p=2))
+        if weighted else np.sqrt(ot.wasserstein_1d(x, y, p=2)), rel=1e-10)
+
+
+def test_numpy_sort_is_fast_is_measured_once(monkeypatch):
+    import transport._wasserstein_1d as w1d
+
+    monkeypatch.setattr(w1d, "_numpy_sort_fast", None)
+    first = w1d.numpy_sort_is_fast()
+    assert isinstance(first, bool)
+    monkeypatch.setattr(w1d, "_best_time", None)  # a second measurement would fail
+    assert w1d.numpy_sort_is_fast() is first
