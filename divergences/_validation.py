@@ -14,6 +14,7 @@ __all__ = [
     "raise_first_bad_entry",
     "validate_values",
     "validate_weights",
+    "weights_and_total",
     "validate_point_clouds",
     "validate_base",
 ]
@@ -108,14 +109,13 @@ def validate_values(x, name):
     return np.ascontiguousarray(arr)
 
 
-def validate_weights(w, n, name, values_name):
-    """Weights of `n` atoms: non-negative, finite, positive sum, normalised to 1.
+def weights_and_total(w, n, name, values_name):
+    """Weights of `n` atoms, checked, and their sum: ``(w, total)``.
 
-    ``None`` means uniform weights.  Normalisation follows SciPy's
-    ``wasserstein_distance``: weights are divided by their sum.
+    ``w / total`` are the normalised weights (`validate_weights`); callers
+    that fold the division into a later pass take this pair instead.  Huge
+    finite weights whose sum overflows are first divided by their maximum.
     """
-    if w is None:
-        return np.full(n, 1.0 / n)
     arr = as_float_array(w, name)
     if arr.ndim != 1:
         raise ValueError(
@@ -127,17 +127,31 @@ def validate_weights(w, n, name, values_name):
             f"`{name}` has {arr.shape[0]} entries but `{values_name}` has {n} "
             f"points; give one weight per point."
         )
-    if not (np.isfinite(arr).all() and (arr >= 0).all()):
-        raise_first_bad_entry(arr, name)
+    arr = np.ascontiguousarray(arr)
     total = arr.sum()
-    if not np.isfinite(total):  # huge finite weights whose sum overflows
-        arr = arr / arr.max()
+    # A finite sum rules out NaN and inf entries, so two reductions check all.
+    if not (np.isfinite(total) and arr.min() >= 0):
+        if not (np.isfinite(arr).all() and (arr >= 0).all()):
+            raise_first_bad_entry(arr, name)
+        arr = arr / arr.max()  # huge finite weights whose sum overflows
         total = arr.sum()
     if not total > 0:
         raise ValueError(
             f"`{name}` must have a positive sum; all {n} weights are zero."
         )
-    return np.ascontiguousarray(arr / total)
+    return arr, float(total)
+
+
+def validate_weights(w, n, name, values_name):
+    """Weights of `n` atoms: non-negative, finite, positive sum, normalised to 1.
+
+    ``None`` means uniform weights.  Normalisation follows SciPy's
+    ``wasserstein_distance``: weights are divided by their sum.
+    """
+    if w is None:
+        return np.full(n, 1.0 / n)
+    arr, total = weights_and_total(w, n, name, values_name)
+    return arr / total
 
 
 def validate_point_clouds(u_values, v_values, u_weights=None, v_weights=None):

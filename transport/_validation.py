@@ -16,6 +16,7 @@ from divergences._validation import (
     validate_point_clouds,
     validate_values,
     validate_weights,
+    weights_and_total,
 )
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "validate_point_clouds",
     "validate_values",
     "validate_weights",
+    "weights_and_total",
     "validate_metric",
     "validate_p",
     "validate_marginal",

@@ -8,16 +8,18 @@ import numpy as np
 
 from ._kernels_1d import (
     breakpoints,
+    find_runs,
     first_beyond,
+    gather_values,
+    gather_weights,
     pack_index_keys,
     quantile_merge_uniform,
     quantile_merge_weighted,
     radix_sort,
     radix_sort_pairs,
     sort_runs,
-    unpack_index_keys,
 )
-from ._validation import validate_p, validate_values, validate_weights
+from ._validation import validate_p, validate_values, weights_and_total
 
 __all__ = ["wasserstein_1d", "sorted_pair"]
 
@@ -90,58 +92,63 @@ def _sort(x, radix):
     return radix_sort(x) if radix else np.sort(x)
 
 
-def sorted_atoms(x, w, radix):
-    """(xs, ws): the atoms sorted stably by value, their weights moved along.
+def _sort_weighted(x, w, total, radix):
+    """Atoms sorted stably by value, with the running sums of their weights.
 
-    `radix` picks our radix sort; otherwise NumPy sorts the keys with the
-    index packed in (`pack_index_keys`).  Both give the same arrays.
+    Returns (xs, hi, lo): breakpoint k, the end of the k-th sorted atom's
+    mass, is hi[k] + lo[k] (`breakpoints` of w / total).  `radix` picks our
+    radix sort; otherwise NumPy sorts the keys with the index packed in
+    (`pack_index_keys`).  Both give the same arrays.
     """
     n = x.shape[0]
+    lo = np.empty(n)
     if radix:
-        return radix_sort_pairs(x, w)
+        xs, hi = radix_sort_pairs(x, w)
+        breakpoints(hi, total, hi, lo)
+        return xs, hi, lo
     bits = max(1, (n - 1).bit_length())
     packed = np.empty(n, np.uint64)  # NumPy's allocations get huge pages
     pack_index_keys(x, bits, packed)
     packed.sort()
-    ws = np.empty(n)
-    xs = packed.view(np.float64)
     marks = np.empty(min(n, 1 << 12), np.int64)
-    count = unpack_index_keys(packed, x, w, bits, ws, marks)
+    count = find_runs(packed, bits, marks)
     if count:
-        sort_runs(xs, ws, bits, marks, count)
-    return xs, ws
-
-
-def _sort_weighted(x, w, radix):
-    """Sorted atoms with the running sums of their weights: (xs, hi, lo).
-
-    Breakpoint k (the end of atom k's mass) is hi[k] + lo[k] (`breakpoints`).
-    """
-    xs, hi = sorted_atoms(x, w, radix)
-    lo = np.empty(x.shape[0])
-    breakpoints(hi, lo)
-    return xs, hi, lo
+        sort_runs(packed, x, bits, marks, count)
+    hi = np.empty(n)
+    gather_weights(packed, bits, w, hi)
+    breakpoints(hi, total, hi, lo)
+    gather_values(packed, x, bits)
+    return packed.view(np.float64), hi, lo
 
 
 def _merge_weighted(u, v, p, concurrent):
-    """int_0^1 |F^-1 - G^-1|^p as two halves split at t = 1/2.
+    """int_0^1 |F^-1 - G^-1|^p in eight chunks cut at t = k/8.
 
-    The split is unconditional, so the sum (and its rounding) does not
-    depend on whether the halves ran concurrently.
+    Each of two calls of the kernel interleaves four chunks ([0, 1/2] and
+    [1/2, 1]); the calls run on two threads when `concurrent`.  The cut is
+    always made, so the sum (and its rounding) does not depend on threads.
     """
     xs, uh, ul = u
     ys, vh, vl = v
-    i = first_beyond(uh, ul, 0.5)
-    j = first_beyond(vh, vl, 0.5)
-    args = (xs, uh, ul, ys, vh, vl, p)
-    if i == xs.shape[0] or j == ys.shape[0]:  # unreachable for normalised weights
-        return quantile_merge_weighted(*args, 0, 0, 0.0, 2.0)
+    cuts = np.arange(8) / 8.0
+    starts_u = np.array([first_beyond(uh, ul, t) for t in cuts])
+    starts_v = np.array([first_beyond(vh, vl, t) for t in cuts])
+    if not (uh[-1] > cuts[-1] and vh[-1] > cuts[-1]):  # totals are 1 to n eps
+        raise RuntimeError("internal error: the weights were not normalised")
+    first = (xs, uh, ul, ys, vh, vl, p, starts_u[:4], starts_v[:4], np.append(cuts[:4], 0.5))
+    second = (xs, uh, ul, ys, vh, vl, p, starts_u[4:], starts_v[4:], np.append(cuts[4:], 2.0))
     if concurrent:
-        first = _sort_executor().submit(quantile_merge_weighted, *args, 0, 0, 0.0, 0.5)
-        second = quantile_merge_weighted(*args, i, j, 0.5, 2.0)
-        return first.result() + second
-    return (quantile_merge_weighted(*args, 0, 0, 0.0, 0.5)
-            + quantile_merge_weighted(*args, i, j, 0.5, 2.0))
+        head = _sort_executor().submit(quantile_merge_weighted, *first)
+        tail = quantile_merge_weighted(*second)
+        return head.result() + tail
+    return quantile_merge_weighted(*first) + quantile_merge_weighted(*second)
+
+
+def _weights(w, n, name, values_name):
+    """(w, total) with w / total the normalised weights; None: uniform."""
+    if w is None:
+        return np.ones(n), float(n)
+    return weights_and_total(w, n, name, values_name)
 
 
 def _as_line(values, name):
@@ -229,11 +236,11 @@ def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, *, p=1):
         xs, ys = sorted_pair(lambda z: _sort(z, radix and z.shape[0] >= RADIX_MIN), x, y)
         total = quantile_merge_uniform(xs, ys, p)
     else:
-        a = validate_weights(u_weights, x.shape[0], "u_weights", "u_values")
-        b = validate_weights(v_weights, y.shape[0], "v_weights", "v_values")
+        a = _weights(u_weights, x.shape[0], "u_weights", "u_values")
+        b = _weights(v_weights, y.shape[0], "v_weights", "v_values")
         u, v = sorted_pair(
-            lambda zw: _sort_weighted(zw[0], zw[1], radix and zw[0].shape[0] >= RADIX_MIN),
-            (x, a), (y, b), size)
+            lambda zw: _sort_weighted(*zw, radix and zw[0].shape[0] >= RADIX_MIN),
+            (x, *a), (y, *b), size)
         total = _merge_weighted(u, v, p, concurrent)
     total = max(total, 0.0)
     return float(total if p == 1.0 else total ** (1.0 / p))

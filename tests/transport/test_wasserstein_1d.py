@@ -216,16 +216,21 @@ KINDS = ["normal", "ties", "signed_zeros", "extremes", "near_equal_block",
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("radix", [False, True])
-def test_sorted_atoms_is_the_stable_sort_by_value(kind, radix):
-    from transport._wasserstein_1d import sorted_atoms
+def test_sorted_atoms_are_the_stable_sort_by_value(kind, radix):
+    from transport._kernels_1d import breakpoints
+    from transport._wasserstein_1d import _sort_weighted
 
     rng = np.random.default_rng(406)
     x = _sort_case(kind, rng)
     w = rng.random(x.shape[0])
-    xs, ws = sorted_atoms(x, w, radix)
+    total = w.sum()
+    xs, hi, lo = _sort_weighted(x, w, total, radix)
     order = np.argsort(_ordered_keys(x), kind="stable")  # -0.0 before 0.0, ties by index
     assert_array_equal(xs.view(np.uint64), x[order].view(np.uint64))
-    assert_array_equal(ws, w[order])
+    ref_hi, ref_lo = w[order], np.empty_like(w)
+    breakpoints(ref_hi, total, ref_hi, ref_lo)
+    assert_array_equal(hi, ref_hi)
+    assert_array_equal(lo, ref_lo)
 
 
 def test_breakpoints_are_the_exact_running_sums():
@@ -235,13 +240,13 @@ def test_breakpoints_are_the_exact_running_sums():
 
     rng = np.random.default_rng(407)
     w = rng.random(3000) * np.exp(rng.normal(0, 8, 3000))  # widely spread magnitudes
-    w /= w.sum()
-    hi, lo = w.copy(), np.empty_like(w)
-    breakpoints(hi, lo)
+    total = w.sum()
+    hi, lo = np.empty_like(w), np.empty_like(w)
+    breakpoints(w, total, hi, lo)
     exact = Fraction(0)
     worst = 0.0
     for k in range(w.shape[0]):
-        exact += Fraction(w[k])
+        exact += Fraction(w[k] / total)
         worst = max(worst, abs(float(Fraction(hi[k]) + Fraction(lo[k]) - exact)))
         assert abs(lo[k]) <= np.spacing(hi[k]) / 2  # normalised
     assert worst < 1e-28
@@ -255,12 +260,13 @@ def test_weighted_halves_do_not_depend_on_threads():
     x, y = rng.normal(size=5000), rng.normal(0.2, 1.5, size=3000)
     a, b = rng.random(5000), rng.random(3000)
     a[::7] = 0.0  # zero-length segments around the split
-    u = _sort_weighted(x, a / a.sum(), False)
-    v = _sort_weighted(y, b / b.sum(), False)
+    u = _sort_weighted(x, a, a.sum(), False)
+    v = _sort_weighted(y, b, b.sum(), False)
     for p in (1.0, 2.0, 3.5):
         split = _merge_weighted(u, v, p, True)
         assert split == _merge_weighted(u, v, p, False)
-        whole = quantile_merge_weighted(*u, *v, p, 0, 0, 0.0, 2.0)
+        ts = np.array([0.0, 0.0, 0.0, 0.0, 2.0])  # chunks 0-2 empty: one plain merge
+        whole = quantile_merge_weighted(*u, *v, p, np.zeros(4, np.int64), np.zeros(4, np.int64), ts)
         assert_allclose(split, whole, rtol=1e-13)
 
 
