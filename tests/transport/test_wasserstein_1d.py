@@ -297,11 +297,22 @@ def test_both_sort_routes_match_scipy_and_each_other(monkeypatch, numpy_fast, we
         if weighted else np.sqrt(ot.wasserstein_1d(x, y, p=2)), rel=1e-10)
 
 
-def test_numpy_sort_is_fast_is_measured_once(monkeypatch):
+@pytest.mark.parametrize("avx512", [False, True])
+def test_numpy_sort_is_fast_is_decided_once(monkeypatch, avx512):
     import transport._wasserstein_1d as w1d
 
     monkeypatch.setattr(w1d, "_numpy_sort_fast", None)
+    monkeypatch.setattr(w1d, "_numpy_cpu_features", lambda: {"AVX512_SKX": avx512})
     first = w1d.numpy_sort_is_fast()
     assert isinstance(first, bool)
+    if avx512:
+        assert first
     monkeypatch.setattr(w1d, "_best_time", None)  # a second measurement would fail
     assert w1d.numpy_sort_is_fast() is first
+
+
+def test_numpy_cpu_features_are_read():
+    from transport._wasserstein_1d import _numpy_cpu_features
+
+    features = _numpy_cpu_features()
+    assert isinstance(features, dict) and features  # NumPy records at least its baseline
