@@ -2,8 +2,10 @@
 
 import importlib
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -105,33 +107,75 @@ def numpy_sort_is_fast():
     return _numpy_sort_fast
 
 
-def _sort(x, radix):
-    return radix_sort(x) if radix else np.sort(x)
+#: Inputs of up to this many atoms each are sorted into scratch arrays that
+#: are kept between calls: at most 6 arrays of 2^20 doubles, 48 MiB.
+#: Fresh memory costs about 2.5 ms per 8 MB here in page faults, and the
+#: allocator returns a call's freed buffers to the system, so without the
+#: scratch a weighted call at 10^6 atoms took 25-65 ms instead of 18 ms.
+SCRATCH_MAX = 1 << 20
+
+_scratch_lock = threading.Lock()
+_scratch_arrays = {}
 
 
-def _sort_weighted(x, w, total, radix):
+def _scratch_array(key, n, dtype):
+    """The kept array `key`, grown to hold n entries (caller holds the lock)."""
+    arr = _scratch_arrays.get(key)
+    if arr is None or arr.shape[0] < n:
+        arr = _scratch_arrays[key] = np.empty(n, dtype)
+    return arr[:n]
+
+
+@contextmanager
+def _buffers(n, m, weighted):
+    """Output arrays for the sorts of both inputs: per input (packed, hi, lo)
+    when weighted, else one float64 array.  Kept scratch when the inputs
+    are small enough and no other thread is using it, fresh otherwise.
+    """
+    slots = (("packed", np.uint64), ("hi", np.float64), ("lo", np.float64))
+    if not weighted:
+        slots = slots[1:2]
+    if max(n, m) > SCRATCH_MAX or not _scratch_lock.acquire(blocking=False):
+        yield tuple(tuple(np.empty(k, t) for _, t in slots) for k in (n, m))
+        return
+    try:
+        yield tuple(tuple(_scratch_array((side, name), k, t) for name, t in slots)
+                    for side, k in enumerate((n, m)))
+    finally:
+        _scratch_lock.release()
+
+
+def _sort(x, radix, out):
+    """x sorted into `out` (length n) and returned."""
+    if radix:
+        return radix_sort(x)
+    np.copyto(out, x)
+    out.sort()
+    return out
+
+
+def _sort_weighted(x, w, total, radix, out):
     """Atoms sorted stably by value, with the running sums of their weights.
 
     Returns (xs, hi, lo): breakpoint k, the end of the k-th sorted atom's
     mass, is hi[k] + lo[k] (`breakpoints` of w / total).  `radix` picks our
     radix sort; otherwise NumPy sorts the keys with the index packed in
-    (`pack_index_keys`).  Both give the same arrays.
+    (`pack_index_keys`).  Both give the same arrays.  `out` is three arrays
+    of length n (uint64, float64, float64) that become (xs, hi, lo).
     """
+    packed, hi, lo = out
     n = x.shape[0]
-    lo = np.empty(n)
     if radix:
-        xs, hi = radix_sort_pairs(x, w)
-        breakpoints(hi, total, hi, lo)
+        xs, ws = radix_sort_pairs(x, w)
+        breakpoints(ws, total, hi, lo)
         return xs, hi, lo
     bits = max(1, (n - 1).bit_length())
-    packed = np.empty(n, np.uint64)  # NumPy's allocations get huge pages
     pack_index_keys(x, bits, packed)
     packed.sort()
     marks = np.empty(min(n, 1 << 12), np.int64)
     count = find_runs(packed, bits, marks)
     if count:
         sort_runs(packed, x, bits, marks, count)
-    hi = np.empty(n)
     gather_weights(packed, bits, w, hi)
     breakpoints(hi, total, hi, lo)
     gather_values(packed, x, bits)
@@ -232,6 +276,10 @@ def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, *, p=1):
     From 65536 atoms in all, the two inputs are sorted concurrently, and the
     weighted integral is computed as two halves, [0, 1/2] and [1/2, 1], on
     two threads (the split is always made, so the rounding is the same).
+    Inputs of up to 2^20 atoms each are sorted into scratch arrays kept
+    between calls (at most 48 MiB), which saves the page faults of fresh
+    memory on repeated calls; larger inputs, and callers on other threads
+    while one call holds the scratch, get fresh arrays.
 
     Examples
     --------
@@ -249,15 +297,20 @@ def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, *, p=1):
     size = x.shape[0] + y.shape[0]
     radix = max(x.shape[0], y.shape[0]) >= RADIX_MIN and not numpy_sort_is_fast()
     concurrent = _concurrent(size)
-    if u_weights is None and v_weights is None:
-        xs, ys = sorted_pair(lambda z: _sort(z, radix and z.shape[0] >= RADIX_MIN), x, y)
-        total = quantile_merge_uniform(xs, ys, p)
-    else:
+    weighted = not (u_weights is None and v_weights is None)
+    if weighted:
         a = _weights(u_weights, x.shape[0], "u_weights", "u_values")
         b = _weights(v_weights, y.shape[0], "v_weights", "v_values")
-        u, v = sorted_pair(
-            lambda zw: _sort_weighted(*zw, radix and zw[0].shape[0] >= RADIX_MIN),
-            (x, *a), (y, *b), size)
-        total = _merge_weighted(u, v, p, concurrent)
+    with _buffers(x.shape[0], y.shape[0], weighted) as (out_u, out_v):
+        if not weighted:
+            xs, ys = sorted_pair(
+                lambda zo: _sort(zo[0], radix and zo[0].shape[0] >= RADIX_MIN, zo[1][0]),
+                (x, out_u), (y, out_v), size)
+            total = quantile_merge_uniform(xs, ys, p)
+        else:
+            u, v = sorted_pair(
+                lambda z: _sort_weighted(*z[:3], radix and z[0].shape[0] >= RADIX_MIN, z[3]),
+                (x, *a, out_u), (y, *b, out_v), size)
+            total = _merge_weighted(u, v, p, concurrent)
     total = max(total, 0.0)
     return float(total if p == 1.0 else total ** (1.0 / p))

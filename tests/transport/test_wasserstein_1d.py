@@ -210,6 +210,10 @@ def _sort_case(kind, rng, n=20_000):
     }[kind]
 
 
+def _fresh(n):
+    return np.empty(n, np.uint64), np.empty(n), np.empty(n)
+
+
 KINDS = ["normal", "ties", "signed_zeros", "extremes", "near_equal_block",
          "near_equal_all", "short_runs", "one", "two"]
 
@@ -224,7 +228,7 @@ def test_sorted_atoms_are_the_stable_sort_by_value(kind, radix):
     x = _sort_case(kind, rng)
     w = rng.random(x.shape[0])
     total = w.sum()
-    xs, hi, lo = _sort_weighted(x, w, total, radix)
+    xs, hi, lo = _sort_weighted(x, w, total, radix, _fresh(x.shape[0]))
     order = np.argsort(_ordered_keys(x), kind="stable")  # -0.0 before 0.0, ties by index
     assert_array_equal(xs.view(np.uint64), x[order].view(np.uint64))
     ref_hi, ref_lo = w[order], np.empty_like(w)
@@ -260,8 +264,8 @@ def test_weighted_halves_do_not_depend_on_threads():
     x, y = rng.normal(size=5000), rng.normal(0.2, 1.5, size=3000)
     a, b = rng.random(5000), rng.random(3000)
     a[::7] = 0.0  # zero-length segments around the split
-    u = _sort_weighted(x, a, a.sum(), False)
-    v = _sort_weighted(y, b, b.sum(), False)
+    u = _sort_weighted(x, a, a.sum(), False, _fresh(5000))
+    v = _sort_weighted(y, b, b.sum(), False, _fresh(3000))
     for p in (1.0, 2.0, 3.5):
         split = _merge_weighted(u, v, p, True)
         assert split == _merge_weighted(u, v, p, False)
@@ -316,3 +320,41 @@ def test_numpy_cpu_features_are_read():
 
     features = _numpy_cpu_features()
     assert isinstance(features, dict) and features  # NumPy records at least its baseline
+
+
+def test_scratch_reuse_fresh_and_threads_agree():
+    from concurrent.futures import ThreadPoolExecutor
+
+    import transport._wasserstein_1d as w1d
+
+    rng = np.random.default_rng(409)
+    cases = []
+    for n, m in [(70_000, 9_000), (5_000, 66_000), (70_000, 9_000), (300, 200)]:
+        x, y = rng.normal(size=n), rng.normal(0.1, 2.0, size=m)
+        a, b = rng.random(n), rng.random(m)
+        cases.append((x, y, a, b))
+    # kept scratch, grown and shrunk between calls
+    serial = [(wasserstein_1d(x, y), wasserstein_1d(x, y, a, b, p=2)) for x, y, a, b in cases]
+    # fresh arrays: another thread holds the scratch
+    with w1d._scratch_lock:
+        fresh = [(wasserstein_1d(x, y), wasserstein_1d(x, y, a, b, p=2)) for x, y, a, b in cases]
+    assert fresh == serial
+    # concurrent callers: one gets the scratch, the others fresh arrays
+    with ThreadPoolExecutor(4) as pool:
+        parallel = list(pool.map(
+            lambda c: (wasserstein_1d(c[0], c[1]), wasserstein_1d(*c, p=2)), cases * 3))
+    assert parallel == serial * 3
+    assert_allclose([s[0] for s in serial],
+                    [wasserstein_distance(x, y) for x, y, _, _ in cases], rtol=1e-10)
+
+
+def test_inputs_above_the_scratch_size_use_fresh_arrays(monkeypatch):
+    import transport._wasserstein_1d as w1d
+
+    rng = np.random.default_rng(410)
+    x, y, a = rng.normal(size=3000), rng.normal(size=2000), rng.random(3000)
+    expected = wasserstein_1d(x, y, a)
+    monkeypatch.setattr(w1d, "SCRATCH_MAX", 1000)
+    monkeypatch.setattr(w1d, "_scratch_arrays", {})
+    assert wasserstein_1d(x, y, a) == expected
+    assert w1d._scratch_arrays == {}
