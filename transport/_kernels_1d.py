@@ -346,19 +346,17 @@ _PASSES = 6  # 6 * 11 >= 64
 
 
 @njit(**_OPTS)
-def _ordered_keys(x):
-    """Unsigned keys in numeric order, and the histograms of their digits."""
-    n = x.shape[0]
+def _ordered_keys(x, keys):
+    """keys = the ordered keys of x; returns the histograms of their digits."""
     mask = np.uint64(_BUCKETS - 1)
-    keys = np.empty(n, np.uint64)
     hist = np.zeros((_PASSES, _BUCKETS), np.int64)
     bits = x.view(np.uint64)
-    for i in range(n):
+    for i in range(x.shape[0]):
         v = _ordered_key(bits[i])
         keys[i] = v
         for d in range(_PASSES):
             hist[d, (v >> np.uint64(d * _DIGIT_BITS)) & mask] += 1
-    return keys, hist
+    return hist
 
 
 @njit(**_OPTS)
@@ -375,22 +373,25 @@ def _bucket_starts(h, n, starts):
 
 @njit(**_OPTS)
 def _keys_to_values(keys):
-    out = np.empty(keys.shape[0])
-    bits = out.view(np.uint64)
+    """In place: ordered keys back to the bits of their doubles."""
     for i in range(keys.shape[0]):
         v = keys[i]
-        bits[i] = v & ~_SIGN if v & _SIGN else ~v
-    return out
+        keys[i] = v & ~_SIGN if v & _SIGN else ~v
+    return keys.view(np.float64)
 
 
 @njit(**_OPTS)
-def _radix_passes(x, w, carry):
-    """Sorted keys of x and, when `carry`, the weights w moved along."""
+def _radix_passes(x, w, carry, keys, other, ws, w_other):
+    """Sorted keys of x and, when `carry`, the weights w moved along.
+
+    keys, other (uint64) and, when `carry`, ws, w_other (float64) are work
+    arrays of length n; the passes move the data back and forth between
+    each pair, and the pair members holding the result are returned.
+    """
     n = x.shape[0]
-    keys, hist = _ordered_keys(x)
-    other = np.empty(n, np.uint64)
-    ws = w.copy() if carry else w
-    w_other = np.empty(n if carry else 0)
+    hist = _ordered_keys(x, keys)
+    if carry:
+        ws[:] = w
     starts = np.empty(_BUCKETS, np.int64)
     mask = np.uint64(_BUCKETS - 1)
     for d in range(_PASSES):
@@ -412,14 +413,31 @@ def _radix_passes(x, w, carry):
 
 
 @njit(**_OPTS)
+def radix_sort_into(x, keys, other):
+    """np.sort(x) for finite float64 x, by an LSD radix sort, in a view of
+    one of the uint64 work arrays keys, other (length n each)."""
+    sorted_keys, _ = _radix_passes(x, x, False, keys, other, x, x)
+    return _keys_to_values(sorted_keys)
+
+
+@njit(**_OPTS)
+def radix_sort_pairs_into(x, w, keys, other, ws, w_other):
+    """(x[order], w[order]) with order a stable argsort of finite float64 x,
+    in views of the work arrays (uint64 keys, other; float64 ws, w_other)."""
+    sorted_keys, sorted_w = _radix_passes(x, w, True, keys, other, ws, w_other)
+    return _keys_to_values(sorted_keys), sorted_w
+
+
+@njit(**_OPTS)
 def radix_sort(x):
-    """np.sort(x) for finite float64 x, by an LSD radix sort."""
-    keys, _ = _radix_passes(x, np.empty(0), False)
-    return _keys_to_values(keys)
+    """np.sort(x) for finite float64 x (fresh work arrays)."""
+    n = x.shape[0]
+    return radix_sort_into(x, np.empty(n, np.uint64), np.empty(n, np.uint64))
 
 
 @njit(**_OPTS)
 def radix_sort_pairs(x, w):
-    """(x[order], w[order]) with order a stable argsort of finite float64 x."""
-    keys, ws = _radix_passes(x, w, True)
-    return _keys_to_values(keys), ws
+    """`radix_sort_pairs_into` with fresh work arrays."""
+    n = x.shape[0]
+    return radix_sort_pairs_into(
+        x, w, np.empty(n, np.uint64), np.empty(n, np.uint64), np.empty(n), np.empty(n))

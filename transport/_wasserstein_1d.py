@@ -19,7 +19,8 @@ from ._kernels_1d import (
     quantile_merge_uniform,
     quantile_merge_weighted,
     radix_sort,
-    radix_sort_pairs,
+    radix_sort_into,
+    radix_sort_pairs_into,
     sort_runs,
 )
 from ._validation import validate_p, validate_values, weights_and_total
@@ -127,46 +128,54 @@ def _scratch_array(key, n, dtype):
 
 
 @contextmanager
-def _buffers(n, m, weighted):
-    """Output arrays for the sorts of both inputs: per input (packed, hi, lo)
-    when weighted, else one float64 array.  Kept scratch when the inputs
-    are small enough and no other thread is using it, fresh otherwise.
+def _buffers(n, m, slots):
+    """Work arrays for the sorts of both inputs, one per (name, dtype) slot
+    and input.  Kept scratch when the inputs are small enough and no other
+    thread is using it, fresh arrays otherwise.
     """
-    slots = (("packed", np.uint64), ("hi", np.float64), ("lo", np.float64))
-    if not weighted:
-        slots = slots[1:2]
     if max(n, m) > SCRATCH_MAX or not _scratch_lock.acquire(blocking=False):
-        yield tuple(tuple(np.empty(k, t) for _, t in slots) for k in (n, m))
+        yield tuple({name: np.empty(k, t) for name, t in slots} for k in (n, m))
         return
     try:
-        yield tuple(tuple(_scratch_array((side, name), k, t) for name, t in slots)
+        yield tuple({name: _scratch_array((side, name), k, t) for name, t in slots}
                     for side, k in enumerate((n, m)))
     finally:
         _scratch_lock.release()
 
 
-def _sort(x, radix, out):
-    """x sorted into `out` (length n) and returned."""
+def _slots(weighted, radix):
+    slots = [("hi", np.float64)]
+    if weighted:
+        slots += [("packed", np.uint64), ("lo", np.float64)]
     if radix:
-        return radix_sort(x)
+        slots += [("other", np.uint64)] + ([] if weighted else [("packed", np.uint64)])
+    return slots
+
+
+def _sort(x, radix, work):
+    """x sorted, in one of the `work` arrays."""
+    if radix:
+        return radix_sort_into(x, work["packed"], work["other"])
+    out = work["hi"]
     np.copyto(out, x)
     out.sort()
     return out
 
 
-def _sort_weighted(x, w, total, radix, out):
+def _sort_weighted(x, w, total, radix, work):
     """Atoms sorted stably by value, with the running sums of their weights.
 
     Returns (xs, hi, lo): breakpoint k, the end of the k-th sorted atom's
     mass, is hi[k] + lo[k] (`breakpoints` of w / total).  `radix` picks our
     radix sort; otherwise NumPy sorts the keys with the index packed in
-    (`pack_index_keys`).  Both give the same arrays.  `out` is three arrays
-    of length n (uint64, float64, float64) that become (xs, hi, lo).
+    (`pack_index_keys`).  Both give the same arrays.  `work` holds the
+    arrays of length n ("packed", "hi", "lo" and, for the radix sort,
+    "other") that the results are views of.
     """
-    packed, hi, lo = out
+    packed, hi, lo = work["packed"], work["hi"], work["lo"]
     n = x.shape[0]
-    if radix:
-        xs, ws = radix_sort_pairs(x, w)
+    if radix:  # the sorted weights land in hi or lo, read before overwritten
+        xs, ws = radix_sort_pairs_into(x, w, packed, work["other"], hi, lo)
         breakpoints(ws, total, hi, lo)
         return xs, hi, lo
     bits = max(1, (n - 1).bit_length())
@@ -301,10 +310,10 @@ def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, *, p=1):
     if weighted:
         a = _weights(u_weights, x.shape[0], "u_weights", "u_values")
         b = _weights(v_weights, y.shape[0], "v_weights", "v_values")
-    with _buffers(x.shape[0], y.shape[0], weighted) as (out_u, out_v):
+    with _buffers(x.shape[0], y.shape[0], _slots(weighted, radix)) as (out_u, out_v):
         if not weighted:
             xs, ys = sorted_pair(
-                lambda zo: _sort(zo[0], radix and zo[0].shape[0] >= RADIX_MIN, zo[1][0]),
+                lambda zo: _sort(zo[0], radix and zo[0].shape[0] >= RADIX_MIN, zo[1]),
                 (x, out_u), (y, out_v), size)
             total = quantile_merge_uniform(xs, ys, p)
         else:

@@ -211,7 +211,8 @@ def _sort_case(kind, rng, n=20_000):
 
 
 def _fresh(n):
-    return np.empty(n, np.uint64), np.empty(n), np.empty(n)
+    return {"packed": np.empty(n, np.uint64), "other": np.empty(n, np.uint64),
+            "hi": np.empty(n), "lo": np.empty(n)}
 
 
 KINDS = ["normal", "ties", "signed_zeros", "extremes", "near_equal_block",
