@@ -148,14 +148,13 @@ def _finish(xs, uh, ul, ys, vh, vl, p, i, j, prev_hi, prev_lo, stop, total, done
 
 
 @njit(**_OPTS)
-def quantile_merge_weighted(xs, uh, ul, ys, vh, vl, p, starts_u, starts_v, ts):
+def quantile_merge_weighted(xs, uh, ul, ys, vh, vl, p, ts):
     """int_{ts[0]}^{ts[4]} |F^-1 - G^-1|^p for sorted weighted atoms.
 
     xs and ys are sorted; (uh, ul) and (vh, vl) are the running sums of
     their normalised weights (`breakpoints`): atom i of P covers
     (u_{i-1}, u_i].  The range is cut at ts[1..3] into four chunks; chunk c
-    starts at the atoms starts_u[c], starts_v[c] that cover ts[c] from the
-    right.  The four merges are independent and run interleaved in one loop,
+    starts at the atoms that cover ts[c] from the right (`first_beyond`).  The four merges are independent and run interleaved in one loop,
     since one merge alone is bound by the latency of each step (load the
     next breakpoints, compare, advance).  Chunk sums are added in a fixed
     order.
@@ -171,8 +170,14 @@ def quantile_merge_weighted(xs, uh, ul, ys, vh, vl, p, starts_u, starts_v, ts):
     """
     n = xs.shape[0]
     m = ys.shape[0]
-    i0, i1, i2, i3 = starts_u[0], starts_u[1], starts_u[2], starts_u[3]
-    j0, j1, j2, j3 = starts_v[0], starts_v[1], starts_v[2], starts_v[3]
+    i0 = first_beyond(uh, ul, ts[0])
+    i1 = first_beyond(uh, ul, ts[1])
+    i2 = first_beyond(uh, ul, ts[2])
+    i3 = first_beyond(uh, ul, ts[3])
+    j0 = first_beyond(vh, vl, ts[0])
+    j1 = first_beyond(vh, vl, ts[1])
+    j2 = first_beyond(vh, vl, ts[2])
+    j3 = first_beyond(vh, vl, ts[3])
     h0, h1, h2, h3 = ts[0], ts[1], ts[2], ts[3]
     s0, s1, s2, s3 = ts[1], ts[2], ts[3], ts[4]
     l0 = l1 = l2 = l3 = 0.0

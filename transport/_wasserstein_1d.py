@@ -12,7 +12,6 @@ import numpy as np
 from ._kernels_1d import (
     breakpoints,
     find_runs,
-    first_beyond,
     gather_values,
     gather_weights,
     pack_index_keys,
@@ -191,6 +190,12 @@ def _sort_weighted(x, w, total, radix, work):
     return packed.view(np.float64), hi, lo
 
 
+#: The weighted integral's chunks: [0, 1/2] cut at 1/8, 2/8, 3/8, and
+#: [1/2, 1] cut at 5/8, 6/8, 7/8 (2.0: to the end of the atoms).
+_HEAD_CUTS = np.array([0.0, 0.125, 0.25, 0.375, 0.5])
+_TAIL_CUTS = np.array([0.5, 0.625, 0.75, 0.875, 2.0])
+
+
 def _merge_weighted(u, v, p, concurrent):
     """int_0^1 |F^-1 - G^-1|^p in eight chunks cut at t = k/8.
 
@@ -200,18 +205,15 @@ def _merge_weighted(u, v, p, concurrent):
     """
     xs, uh, ul = u
     ys, vh, vl = v
-    cuts = np.arange(8) / 8.0
-    starts_u = np.array([first_beyond(uh, ul, t) for t in cuts])
-    starts_v = np.array([first_beyond(vh, vl, t) for t in cuts])
-    if not (uh[-1] > cuts[-1] and vh[-1] > cuts[-1]):  # totals are 1 to n eps
+    if not (uh[-1] > 0.875 and vh[-1] > 0.875):  # both totals are 1 to n eps
         raise RuntimeError("internal error: the weights were not normalised")
-    first = (xs, uh, ul, ys, vh, vl, p, starts_u[:4], starts_v[:4], np.append(cuts[:4], 0.5))
-    second = (xs, uh, ul, ys, vh, vl, p, starts_u[4:], starts_v[4:], np.append(cuts[4:], 2.0))
+    head = (xs, uh, ul, ys, vh, vl, p, _HEAD_CUTS)
+    tail = (xs, uh, ul, ys, vh, vl, p, _TAIL_CUTS)
     if concurrent:
-        head = _sort_executor().submit(quantile_merge_weighted, *first)
-        tail = quantile_merge_weighted(*second)
-        return head.result() + tail
-    return quantile_merge_weighted(*first) + quantile_merge_weighted(*second)
+        first = _sort_executor().submit(quantile_merge_weighted, *head)
+        second = quantile_merge_weighted(*tail)
+        return first.result() + second
+    return quantile_merge_weighted(*head) + quantile_merge_weighted(*tail)
 
 
 def _weights(w, n, name, values_name):

@@ -271,7 +271,7 @@ def test_weighted_halves_do_not_depend_on_threads():
         split = _merge_weighted(u, v, p, True)
         assert split == _merge_weighted(u, v, p, False)
         ts = np.array([0.0, 0.0, 0.0, 0.0, 2.0])  # chunks 0-2 empty: one plain merge
-        whole = quantile_merge_weighted(*u, *v, p, np.zeros(4, np.int64), np.zeros(4, np.int64), ts)
+        whole = quantile_merge_weighted(*u, *v, p, ts)
         assert_allclose(split, whole, rtol=1e-13)
 
 
