@@ -285,6 +285,7 @@ def _price_dense_rows(M, pi, n, start_row, block_rows, tol):
     block of rows holding one below -tol, or i = -1 after a full pass.
     """
     m = M.shape[1]
+    pi_cols = pi[n:]
     best = -tol
     bi = -1
     bj = -1
@@ -292,12 +293,20 @@ def _price_dense_rows(M, pi, n, start_row, block_rows, tol):
     in_block = 0
     for _ in range(n):
         pii = pi[i]
+        row = M[i]
+        # A branch-free pass (vectorised) asks whether the row beats `best`
+        # at all; only then the scalar pass finds where.  Both compute r the
+        # same way, so the arc chosen is the one a single scalar pass picks.
+        beats = False
         for j in range(m):
-            r = M[i, j] + pii - pi[n + j]
-            if r < best:
-                best = r
-                bi = i
-                bj = j
+            beats |= row[j] + pii - pi_cols[j] < best
+        if beats:
+            for j in range(m):
+                r = row[j] + pii - pi_cols[j]
+                if r < best:
+                    best = r
+                    bi = i
+                    bj = j
         i += 1
         if i == n:
             i = 0
