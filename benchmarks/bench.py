@@ -333,6 +333,9 @@ def plot(results, path):
                             color=colors[m], label=tag)
         ax.set_xscale("log")
         ax.set_yscale("log")
+        sizes = sorted({r["n"] for r in rows})
+        ax.set_xticks(sizes, [f"{n:,}" for n in sizes], fontsize=7)
+        ax.minorticks_off()  # the measured sizes label the axis, nothing else
         ax.set_xlabel("n")
         ax.set_ylabel("median seconds")
         ax.grid(True, which="both", alpha=0.3)
