@@ -359,3 +359,21 @@ def test_inputs_above_the_scratch_size_use_fresh_arrays(monkeypatch):
     monkeypatch.setattr(w1d, "_scratch_arrays", {})
     assert wasserstein_1d(x, y, a) == expected
     assert w1d._scratch_arrays == {}
+
+
+@given(
+    hnp.arrays(np.float64, st.integers(1, 300),
+               elements=st.one_of(st.sampled_from([0.0, -0.0, 1.0, -1.0, 1.0 + 2.0**-52]),
+                                  st.floats(-1e300, 1e300, allow_subnormal=True))),
+    st.integers(0, 2**32 - 1),
+)
+def test_both_sort_routes_give_the_same_arrays(x, seed):
+    from transport._wasserstein_1d import _sort_weighted
+
+    w = np.random.default_rng(seed).random(x.shape[0])
+    total = w.sum()
+    radix = _sort_weighted(x, w, total, True, _fresh(x.shape[0]))
+    numpy = _sort_weighted(x, w, total, False, _fresh(x.shape[0]))
+    assert_array_equal(radix[0].view(np.uint64), numpy[0].view(np.uint64))
+    assert_array_equal(radix[1], numpy[1])
+    assert_array_equal(radix[2], numpy[2])
