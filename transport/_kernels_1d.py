@@ -92,7 +92,8 @@ def breakpoints(w, total, hi, lo):
 
 @njit(**_OPTS)
 def _dd_less(ah, al, bh, bl):
-    return ah < bh or (ah == bh and al < bl)
+    """(ah, al) < (bh, bl) for normalised double-doubles (branch-free)."""
+    return (ah < bh) | ((ah == bh) & (al < bl))
 
 
 @njit(**_OPTS)
@@ -122,10 +123,10 @@ def _segment(xs, uh, ul, ys, vh, vl, p, i, j, prev_hi, prev_lo, stop):
     a_lo = ul[i]
     b_hi = vh[j]
     b_lo = vl[j]
-    take_u = (a_hi < b_hi) | ((a_hi == b_hi) & (a_lo < b_lo))
+    take_u = _dd_less(a_hi, a_lo, b_hi, b_lo)
     end_hi = a_hi if take_u else b_hi
     end_lo = a_lo if take_u else b_lo
-    done = (end_hi > stop) | ((end_hi == stop) & (end_lo >= 0.0))
+    done = not _dd_less(end_hi, end_lo, stop, 0.0)
     if done:
         end_hi = stop
         end_lo = 0.0
@@ -154,10 +155,10 @@ def quantile_merge_weighted(xs, uh, ul, ys, vh, vl, p, ts):
     xs and ys are sorted; (uh, ul) and (vh, vl) are the running sums of
     their normalised weights (`breakpoints`): atom i of P covers
     (u_{i-1}, u_i].  The range is cut at ts[1..3] into four chunks; chunk c
-    starts at the atoms that cover ts[c] from the right (`first_beyond`).  The four merges are independent and run interleaved in one loop,
-    since one merge alone is bound by the latency of each step (load the
-    next breakpoints, compare, advance).  Chunk sums are added in a fixed
-    order.
+    starts at the atoms that cover ts[c] from the right (`first_beyond`).
+    The four merges are independent and run interleaved in one loop, since
+    one merge alone is bound by the latency of each step (load the next
+    breakpoints, compare, advance).  Chunk sums are added in a fixed order.
 
     Each step integrates up to the nearer breakpoint and advances past it;
     the breakpoints are exact to ~n^2 eps^2, so the segment lengths carry no
@@ -228,9 +229,15 @@ def _ordered_key(v):
 
 
 @njit(**_OPTS)
+def _low_mask(bits):
+    """The low `bits` bits set: where `pack_index_keys` puts the index."""
+    return (np.uint64(1) << np.uint64(bits)) - np.uint64(1)
+
+
+@njit(**_OPTS)
 def pack_index_keys(x, bits, out):
     """out[i] = high bits of the ordered key of x[i], with i in the low bits."""
-    low = (np.uint64(1) << np.uint64(bits)) - np.uint64(1)
+    low = _low_mask(bits)
     high = ~low
     xb = x.view(np.uint64)
     for i in range(x.shape[0]):
@@ -294,7 +301,7 @@ def sort_runs(packed, x, bits, marks, count):
     `marks` holds, they are found again by a scan of all entries.
     """
     xb = x.view(np.uint64)
-    low = (np.uint64(1) << np.uint64(bits)) - np.uint64(1)
+    low = _low_mask(bits)
     if count <= marks.shape[0]:
         r = 0
         while r < count:
@@ -325,7 +332,7 @@ def gather_weights(packed, bits, w, out):
 
     A plain gather loop: fused with `breakpoints` it measured 3-6x slower.
     """
-    low = (np.uint64(1) << np.uint64(bits)) - np.uint64(1)
+    low = _low_mask(bits)
     for k in range(packed.shape[0]):
         out[k] = w[packed[k] & low]
 
@@ -333,7 +340,7 @@ def gather_weights(packed, bits, w, out):
 @njit(**_OPTS)
 def gather_values(packed, x, bits):
     """In place: packed[k] = the bits of x[i_k] (view the result as float64)."""
-    low = (np.uint64(1) << np.uint64(bits)) - np.uint64(1)
+    low = _low_mask(bits)
     xb = x.view(np.uint64)
     for k in range(packed.shape[0]):
         packed[k] = xb[packed[k] & low]
@@ -438,11 +445,3 @@ def radix_sort(x):
     """np.sort(x) for finite float64 x (fresh work arrays)."""
     n = x.shape[0]
     return radix_sort_into(x, np.empty(n, np.uint64), np.empty(n, np.uint64))
-
-
-@njit(**_OPTS)
-def radix_sort_pairs(x, w):
-    """`radix_sort_pairs_into` with fresh work arrays."""
-    n = x.shape[0]
-    return radix_sort_pairs_into(
-        x, w, np.empty(n, np.uint64), np.empty(n, np.uint64), np.empty(n), np.empty(n))

@@ -282,8 +282,9 @@ def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, *, p=1):
 
     Sorting uses NumPy's sort where it is vectorised (weighted atoms: one
     sort of 64-bit keys carrying the index) and our O(n) radix sort from
-    4096 atoms where it is not; which is faster is measured once per
-    process, and both give the same sorted arrays, hence the same result.
+    4096 atoms where it is not; the choice is made once per process
+    (`numpy_sort_is_fast`), and both give the same sorted arrays, hence the
+    same result.
     From 65536 atoms in all, the two inputs are sorted concurrently, and the
     weighted integral is computed as two halves, [0, 1/2] and [1/2, 1], on
     two threads (the split is always made, so the rounding is the same).
@@ -307,6 +308,7 @@ def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, *, p=1):
     p = validate_p(p)
     size = x.shape[0] + y.shape[0]
     radix = max(x.shape[0], y.shape[0]) >= RADIX_MIN and not numpy_sort_is_fast()
+    radix_u, radix_v = (radix and k >= RADIX_MIN for k in (x.shape[0], y.shape[0]))
     concurrent = _concurrent(size)
     weighted = not (u_weights is None and v_weights is None)
     if weighted:
@@ -314,14 +316,12 @@ def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, *, p=1):
         b = _weights(v_weights, y.shape[0], "v_weights", "v_values")
     with _buffers(x.shape[0], y.shape[0], _slots(weighted, radix)) as (out_u, out_v):
         if not weighted:
-            xs, ys = sorted_pair(
-                lambda zo: _sort(zo[0], radix and zo[0].shape[0] >= RADIX_MIN, zo[1]),
-                (x, out_u), (y, out_v), size)
+            xs, ys = sorted_pair(lambda z: _sort(*z), (x, radix_u, out_u),
+                                 (y, radix_v, out_v), size)
             total = quantile_merge_uniform(xs, ys, p)
         else:
-            u, v = sorted_pair(
-                lambda z: _sort_weighted(*z[:3], radix and z[0].shape[0] >= RADIX_MIN, z[3]),
-                (x, *a, out_u), (y, *b, out_v), size)
+            u, v = sorted_pair(lambda z: _sort_weighted(*z), (x, *a, radix_u, out_u),
+                               (y, *b, radix_v, out_v), size)
             total = _merge_weighted(u, v, p, concurrent)
     total = max(total, 0.0)
     return float(total if p == 1.0 else total ** (1.0 / p))
