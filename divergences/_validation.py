@@ -128,7 +128,8 @@ def weights_and_total(w, n, name, values_name):
             f"points; give one weight per point."
         )
     arr = np.ascontiguousarray(arr)
-    total = arr.sum()
+    with np.errstate(over="ignore"):  # an overflowing sum is handled below
+        total = arr.sum()
     # A finite sum rules out NaN and inf entries, so two reductions check all.
     if not (np.isfinite(total) and arr.min() >= 0):
         if not (np.isfinite(arr).all() and (arr >= 0).all()):

@@ -154,6 +154,9 @@ def test_large_input_concurrent_sort_path():
         (([[0.0, 1.0]], [[1.0, 2.0]]), {}, ValueError, r"points on the line"),
         ((["a"], [1.0]), {}, TypeError, r"`u_values`"),
         (([0.0], [1.0], [np.inf]), {}, ValueError, r"`u_weights` must be finite"),
+        (([0.0, 1.0], [1.0], [1.0, np.nan]), {}, ValueError, r"`u_weights` must not contain NaN"),
+        (([0.0, 1.0], [1.0], None, [[1.0]]), {}, ValueError, r"`v_weights` must be a 1-D array"),
+        (([0.0, 1.0], [1.0], None, [-0.0]), {}, ValueError, r"`v_weights` must have a positive sum"),
     ],
 )
 def test_bad_input(args, kwargs, exc, match):
@@ -378,3 +381,14 @@ def test_both_sort_routes_give_the_same_arrays(x, seed):
     assert_array_equal(radix[0].view(np.uint64), numpy[0].view(np.uint64))
     assert_array_equal(radix[1], numpy[1])
     assert_array_equal(radix[2], numpy[2])
+
+
+def test_huge_weights_whose_sum_overflows():
+    import warnings
+
+    x, y = [0.0, 1.0, 3.0], [0.5, 2.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the overflow is handled, not reported
+        huge = wasserstein_1d(x, y, [1e308, 1e308, 5e307], [1e308, 1e308])
+    assert huge == wasserstein_1d(x, y, [1.0, 1.0, 0.5], [1.0, 1.0])
+    assert_allclose(huge, wasserstein_distance(x, y, [2, 2, 1], [1, 1]), rtol=1e-15)
