@@ -9,6 +9,7 @@ EXPECTED = {
     "transport": {
         "wasserstein_1d",
         "wasserstein",
+        "solve",
         "emd",
         "emd2",
         "certify",

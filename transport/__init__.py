@@ -1,14 +1,34 @@
-"""Exact optimal transport: the Earth-Mover (Wasserstein) distance."""
+"""Exact optimal transport: the Earth-Mover (Wasserstein) distance.
+
+Layout (each private module one concept):
+
+* point clouds: `solve` (`_solve`: method table, "auto" choice,
+  `cost_matrix`), `wasserstein` (`_wasserstein`, a thin wrapper) and
+  `wasserstein_1d` (`_wasserstein_1d`, the closed form on the line);
+* cost matrices: `emd`, `emd2` (`_emd`);
+* the network simplex, owned by `_network_simplex` (dense solve and the
+  warm-startable arc-list solve); its state is `_simplex_tree.SimplexTree`,
+  its pivot rule `_simplex_kernels.pivot`;
+* the matrix-free solver `_sparse` (column generation) with its parts
+  `_hilbert`, `_initial_plans`, `_kdscan`;
+* results and the rule for unproven answers: `_results`; the independent
+  checker: `_certify`; ground metrics: `_metrics`; input checks:
+  `_validation`;
+* the Kantorovich-Rubinstein dual: `kr_dual` (`_kr_dual`, `_kr_kernels`).
+"""
 
 from ._certify import Certificate, certify
-from ._emd import OptimalityError, TransportResult, UncertifiedWarning, emd, emd2
+from ._emd import emd, emd2
 from ._kr_dual import KRDualResult, kr_dual
-from ._wasserstein import cost_matrix, wasserstein
+from ._results import OptimalityError, TransportResult, UncertifiedWarning
+from ._solve import cost_matrix, solve
+from ._wasserstein import wasserstein
 from ._wasserstein_1d import wasserstein_1d
 
 __all__ = [
     "wasserstein_1d",
     "wasserstein",
+    "solve",
     "emd",
     "emd2",
     "certify",

@@ -9,7 +9,9 @@ real check.
 """
 
 import math
-import warnings
+import os
+import sys
+import threading
 from dataclasses import dataclass
 
 import numba
@@ -19,15 +21,17 @@ from scipy.spatial import cKDTree
 from divergences import align
 
 from . import _kr_kernels as kern
-from ._validation import METRICS, as_float_array, validate_metric
+from ._metrics import METRICS, pair_costs, validate_metric
+from ._results import warn_uncertified
+from ._validation import as_float_array, validate_cap
 
 __all__ = ["KRDualResult", "kr_dual"]
 
 #: Default cap on the number of LP rounds of constraint generation.
-DEFAULT_MAX_ITER = 1000
+DEFAULT_MAX_ROUNDS = 1000
 
 #: Neighbours per atom in the initial LP (k-nearest-neighbour pairs).
-N_NEIGHBOURS = 8
+INITIAL_NEIGHBOURS = 8
 
 #: At most this many new constraints per atom are added in one round (the
 #: worst violators of its row).
@@ -48,9 +52,7 @@ HIGHS_TOL = 1e-10
 IPM_MIN = 6000
 
 #: From this many atoms, the all-pairs kernels run their parallel twins.
-PARALLEL_MIN = 1500
-
-_MINKOWSKI_P = {"euclidean": 2.0, "cityblock": 1.0, "chebyshev": np.inf}
+KR_PARALLEL_MIN = 1500
 
 _SQEUCLIDEAN_MESSAGE = (
     "`metric` = 'sqeuclidean' is not a metric (it violates the triangle "
@@ -78,7 +80,7 @@ class KRDualResult:
         ``sum(f * (p + q)) / 2 == 0``.  Not unique in general.
     status : str
         "optimal", or why optimality could not be proven
-        ("max_iter_reached", "lp_error: <HiGHS model status>").
+        ("max_rounds_reached", "lp_error: <HiGHS model status>").
     method : str
         "1d" (closed form on the line) or "constraint_generation" (LP).
     n_iter : int
@@ -144,12 +146,12 @@ class KRDualResult:
             )
         Z = np.ascontiguousarray(Z)
         out = np.empty(Z.shape[0])
-        _inf_convolution(Z, self.support, self.f, METRICS[self.metric], out)
+        _inf_convolution(Z, self.support, self.f, METRICS[self.metric].code, out)
         return out
 
 
 def _inf_convolution(Z, X, f, code, out):
-    if Z.shape[0] * X.shape[0] >= PARALLEL_MIN**2 and numba.get_num_threads() > 1:
+    if Z.shape[0] * X.shape[0] >= KR_PARALLEL_MIN**2 and numba.get_num_threads() > 1:
         kern.inf_convolution_parallel(Z, X, f, code, out)
     else:
         kern.inf_convolution(Z, X, f, code, out)
@@ -181,6 +183,35 @@ def _solve_1d(x, p, q):
     return f, value
 
 
+_banner_lock = threading.Lock()
+_banner_shown = False
+
+
+def _new_highs(highspy):
+    """A `highspy.Highs` instance, without the banner that the first one in a
+    process writes to the C-level standard output (a library prints
+    nothing): that first construction runs with file descriptor 1 pointed at
+    the null device."""
+    global _banner_shown
+    with _banner_lock:
+        if _banner_shown:
+            return highspy.Highs()
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(null, 1)
+            finally:
+                os.close(null)
+            h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _banner_shown = True
+        return h
+
+
 class _PairLP:
     """The KR LP over a growing set of pairs, held by HiGHS in its dual form.
 
@@ -206,7 +237,7 @@ class _PairLP:
         self.X = X
         self.code = code
         n = X.shape[0]
-        h = highspy.Highs()
+        h = _new_highs(highspy)
         h.setOptionValue("output_flag", False)
         h.setOptionValue("solver", "simplex")
         h.setOptionValue("simplex_strategy", 1)  # dual simplex
@@ -239,7 +270,7 @@ class _PairLP:
         cols = keys % n
         m = keys.size
         cost = np.empty(m)
-        kern.pair_distances(self.X, rows, cols, self.code, cost)
+        pair_costs(self.X, self.X, rows, cols, self.code, 1.0, cost)
         index = np.empty(2 * m, dtype=np.int32)
         index[0::2] = rows
         index[1::2] = cols
@@ -285,22 +316,22 @@ def _initial_pairs(X, metric):
     order = np.argsort(X[:, 0], kind="stable")
     rows = [order[:-1], order[1:]]
     cols = [order[1:], order[:-1]]
-    k = min(N_NEIGHBOURS, n - 1)
+    k = min(INITIAL_NEIGHBOURS, n - 1)
     if k > 0:
-        _, nbr = cKDTree(X).query(X, k=k + 1, p=_MINKOWSKI_P[metric])
+        _, nbr = cKDTree(X).query(X, k=k + 1, p=METRICS[metric].minkowski)
         src = np.repeat(np.arange(n), k + 1)  # self pairs are dropped later
         rows += [src, nbr.ravel()]
         cols += [nbr.ravel(), src]
     return np.concatenate(rows), np.concatenate(cols)
 
 
-def _generate(X, c, metric, max_iter):
+def _generate(X, c, metric, max_rounds):
     """Constraint generation on distinct atoms X (N >= 2) with weights c.
 
     Returns (f, status, n_iter, n_constraints); f is in the units of X,
     not yet repaired.
     """
-    code = METRICS[metric]
+    code = METRICS[metric].code
     lo = X.min(axis=0)
     scale = _diameter(X, metric)
     Xs = np.ascontiguousarray((X - lo) / scale)
@@ -312,7 +343,7 @@ def _generate(X, c, metric, max_iter):
     counts = np.empty(n, dtype=np.int64)
     scan = (
         kern.find_violations_parallel
-        if n >= PARALLEL_MIN and numba.get_num_threads() > 1
+        if n >= KR_PARALLEL_MIN and numba.get_num_threads() > 1
         else kern.find_violations
     )
     n_iter = 0
@@ -326,14 +357,14 @@ def _generate(X, c, metric, max_iter):
         total = scan(Xs, fs, code, VIOLATION_RTOL, lp.keys, out_l, out_v, counts)
         if total == 0:
             return f, "optimal", n_iter, lp.n_pairs
-        if n_iter >= max_iter:
-            return f, "max_iter_reached", n_iter, lp.n_pairs
+        if n_iter >= max_rounds:
+            return f, "max_rounds_reached", n_iter, lp.n_pairs
         mask = np.arange(ROW_WIDTH) < counts[:, None]
         rows = np.broadcast_to(np.arange(n)[:, None], mask.shape)[mask]
         lp.add_pairs(rows, out_l[mask])
 
 
-def _solve_lp(support, p, q, metric, max_iter=DEFAULT_MAX_ITER):
+def _solve_lp(support, p, q, metric, max_rounds=DEFAULT_MAX_ROUNDS):
     """The critic by constraint generation, for a support of any dimension.
 
     Only atoms with p_k != q_k enter the LP: W_1 depends on P - Q alone, and
@@ -349,14 +380,14 @@ def _solve_lp(support, p, q, metric, max_iter=DEFAULT_MAX_ITER):
     status : str
     n_iter, n_constraints : int
     """
-    code = METRICS[metric]
+    code = METRICS[metric].code
     c = p - q
     active = np.flatnonzero(c != 0.0)
     f = np.zeros(support.shape[0])
     if active.size < 2:
         return f, "optimal", 0, 0
     Xa = np.ascontiguousarray(support[active])
-    fa, status, n_iter, n_constraints = _generate(Xa, c[active], metric, max_iter)
+    fa, status, n_iter, n_constraints = _generate(Xa, c[active], metric, max_rounds)
     repaired = np.empty_like(fa)
     _inf_convolution(Xa, Xa, fa, code, repaired)
     f[active] = repaired
@@ -368,18 +399,8 @@ def _solve_lp(support, p, q, metric, max_iter=DEFAULT_MAX_ITER):
     return f, status, n_iter, n_constraints
 
 
-def _validate_max_iter(max_iter):
-    if isinstance(max_iter, (bool, np.bool_)) or not isinstance(
-        max_iter, (int, np.integer)
-    ):
-        raise TypeError(f"`max_iter` must be an integer; got {max_iter!r}.")
-    if max_iter < 1:
-        raise ValueError(f"`max_iter` must be >= 1; got {max_iter}.")
-    return int(max_iter)
-
-
 def kr_dual(u_values, v_values, u_weights=None, v_weights=None, *,
-            metric="euclidean", max_iter=DEFAULT_MAX_ITER):
+            metric="euclidean", max_rounds=DEFAULT_MAX_ROUNDS):
     r"""Exact Kantorovich-Rubinstein dual of W_1: the optimal critic.
 
     Parameters
@@ -395,7 +416,7 @@ def kr_dual(u_values, v_values, u_weights=None, v_weights=None, *,
         Ground metric: "euclidean" (default), "cityblock" or "chebyshev"
         (aliases as in `wasserstein`).  "sqeuclidean" is refused: it is not
         a metric.
-    max_iter : int, optional
+    max_rounds : int, optional
         Cap on the LP rounds of constraint generation (default 1000).
 
     Returns
@@ -415,7 +436,7 @@ def kr_dual(u_values, v_values, u_weights=None, v_weights=None, *,
 
     Warns
     -----
-    RuntimeWarning
+    UncertifiedWarning
         When optimality could not be proven (``status != "optimal"``); the
         value is then NaN, while `f` is still 1-Lipschitz on the support.
 
@@ -478,28 +499,23 @@ def kr_dual(u_values, v_values, u_weights=None, v_weights=None, *,
     (2.0, '1d', array([ 1.5,  0.5, -0.5, -1.5]))
     """
     metric = validate_metric(metric)
-    if metric == "sqeuclidean":
+    if not METRICS[metric].is_metric:
         raise ValueError(_SQEUCLIDEAN_MESSAGE)
-    max_iter = _validate_max_iter(max_iter)
+    max_rounds = validate_cap(max_rounds, "max_rounds")
     support, p, q = align(u_values, v_values, u_weights, v_weights)
     support = np.ascontiguousarray(support.reshape(support.shape[0], -1))
     if support.shape[1] == 1:
         f, value = _solve_1d(support[:, 0], p, q)
         status, method, n_iter, n_constraints = "optimal", "1d", 0, 0
     else:
-        f, status, n_iter, n_constraints = _solve_lp(support, p, q, metric, max_iter)
+        f, status, n_iter, n_constraints = _solve_lp(support, p, q, metric, max_rounds)
         method = "constraint_generation"
     f -= math.fsum(f * (p + q)) / 2.0  # E_{(P+Q)/2} f = 0
     if support.shape[1] != 1:
         value = math.fsum(f * (p - q))
     if status != "optimal":
-        warnings.warn(
-            f"kr_dual could not prove optimality ({status}); value is NaN.",
-            RuntimeWarning,
-            stacklevel=2,
-        )
         value = math.nan
-    return KRDualResult(
+    result = KRDualResult(
         value=float(value),
         support=support,
         p=p,
@@ -511,3 +527,6 @@ def kr_dual(u_values, v_values, u_weights=None, v_weights=None, *,
         n_constraints=n_constraints,
         metric=metric,
     )
+    return warn_uncertified(result, "kr_dual",
+                            f"{n_iter} LP rounds, {n_constraints} constraints",
+                            quantity="value")

@@ -6,39 +6,16 @@ generation), the inf-convolution repair ``f_k <- min_l f_l + d(x_k, x_l)``,
 and the evaluation of the critic ``min_k f_k + d(z, x_k)`` at query points.
 Each has a serial version and a ``parallel=True`` twin over rows, both
 compiled once at module level.  Kernels validate nothing; the metric is the
-integer code of `transport._validation.METRICS` (0 euclidean, 2 cityblock,
-3 chebyshev; 1, sqeuclidean, is refused before it gets here).
+integer code of a metric of `transport._metrics.METRICS` (sqeuclidean, not a
+metric, is refused before it gets here).
 """
 
 import numpy as np
 from numba import njit, prange
 
+from ._metrics import distance
+
 _OPTS = dict(cache=True, nogil=True)
-
-EUCLIDEAN = 0
-CITYBLOCK = 2
-CHEBYSHEV = 3
-
-
-@njit(**_OPTS)
-def dist(X, i, Y, j, metric):
-    """d(X[i], Y[j]) for the metric code (euclidean, cityblock or chebyshev)."""
-    d = X.shape[1]
-    acc = 0.0
-    if metric == EUCLIDEAN:
-        for t in range(d):
-            diff = X[i, t] - Y[j, t]
-            acc += diff * diff
-        return np.sqrt(acc)
-    if metric == CITYBLOCK:
-        for t in range(d):
-            acc += abs(X[i, t] - Y[j, t])
-        return acc
-    for t in range(d):  # chebyshev
-        diff = abs(X[i, t] - Y[j, t])
-        if diff > acc:
-            acc = diff
-    return acc
 
 
 @njit(**_OPTS)
@@ -71,7 +48,7 @@ def _scan_row(X, f, k, metric, tol, present, out_l, out_v):
     for l in range(n):
         if fk - f[l] <= tol:  # d >= 0: cannot be violated (skips l == k too)
             continue
-        v = fk - f[l] - dist(X, k, X, l, metric)
+        v = fk - f[l] - distance(X, k, X, l, metric)
         if v <= tol:
             continue
         if count == width and v <= out_v[k, width - 1]:
@@ -123,7 +100,7 @@ def find_violations_parallel(X, f, metric, tol, present, out_l, out_v, counts):
 def _inf_conv_one(Z, i, X, f, metric):
     best = np.inf
     for l in range(X.shape[0]):
-        v = f[l] + dist(Z, i, X, l, metric)
+        v = f[l] + distance(Z, i, X, l, metric)
         if v < best:
             best = v
     return best
@@ -145,10 +122,3 @@ def inf_convolution_parallel(Z, X, f, metric, out):
     """Parallel twin of `inf_convolution` (queries split across threads)."""
     for i in prange(Z.shape[0]):
         out[i] = _inf_conv_one(Z, i, X, f, metric)
-
-
-@njit(**_OPTS)
-def pair_distances(X, rows, cols, metric, out):
-    """out[t] = d(X[rows[t]], X[cols[t]])."""
-    for t in range(rows.shape[0]):
-        out[t] = dist(X, rows[t], X, cols[t], metric)

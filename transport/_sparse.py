@@ -12,22 +12,22 @@ scan finds none.
 * Multiscale start (from `MULTISCALE_MIN` atoms a side): the problem with
   clusters of `COARSEN` consecutive atoms (compact, thanks to the curve) is
   solved first, recursively by this same solver.  Its plan is split back
-  onto the atoms by the north-west rule (`_sparse_kernels.refine_plan`): a
+  onto the atoms by the north-west rule (`transport._initial_plans`): a
   feasible plan whose support is a forest, made the simplex's first
-  spanning tree (`_sparse_kernels.forest_tree`: each tree hangs from the
+  spanning tree (`ArcSimplex.from_forest`: each tree hangs from the
   root by an arc without flow, so no flow ever passes the root).  All
   pairs between linked clusters become candidates: they carry the
   long-range structure that nearest neighbours miss when mass travels far.
 * Candidates: those, the support of the north-west-corner plan along the
   curve (feasible, n + m - 1 arcs), and the k nearest neighbours of every
   atom in the other cloud, both ways (`scipy.spatial.cKDTree`), deduplicated.
-* Small problems start from `_network_simplex.init_tree`'s artificial tree,
+* Small problems start from the simplex's artificial tree,
   whose route source -> root -> sink costs `ART_FACTOR` times an upper
   bound of *all* pair costs (from the bounding boxes).  Flow left on it is
   then always undercut by a direct pair, which the scan finds: no art_cost
   escalation is needed, and the potentials stay within a few cost bounds.
-* Dual scan: a kd-tree over the targets holds, per node, the bounding box
-  and the largest potential v_j inside.  For a source x_i,
+* Dual scan (`transport._kdscan`): a kd-tree over the targets holds, per
+  node, the bounding box and the largest potential v_j inside.  For a source x_i,
   dist(x_i, box)^p - max v is a lower bound of c(x_i, y_j) - v_j over the
   node, so the search skips a node only when nothing in it can be a
   violated pair (c_ij - u_i - v_j < -tol) or a smaller minimum.  The scan
@@ -37,24 +37,24 @@ scan finds none.
   tol = CHECK_RTOL * (cost bound + max|u| + max|v|); the simplex prices
   with tol / PRICE_RATIO, strictly tighter, so an arc the scan adds always
   enters and the loop cannot spin on the same arcs.
-* Warm rounds: after arcs are appended the simplex first pivots on the new
-  arcs only, then on all (`_run_round`): pricing the whole list for a few
-  violated arcs is what makes late rounds slow otherwise.
+* Warm rounds: after arcs are appended the simplex resumes from its last
+  tree, pivoting on the new arcs first (`ArcSimplex.run`).
 """
 
 import math
 import time
-import warnings
+from collections import namedtuple
 
 import numpy as np
-import scipy.sparse
 from scipy.spatial import cKDTree
 
-from . import _sparse_kernels as kern
 from ._certify import DEFAULT_RTOL, certificate_from
-from ._emd import DEFAULT_MAX_ITER, TransportResult, UncertifiedWarning, certified_distance, settle
-from ._network_simplex import MAX_ITER, NUMERICAL, OPTIMAL, init_tree, run_arcs
-from ._validation import METRICS
+from ._hilbert import curve_order
+from ._initial_plans import northwest_arcs, refine_plan
+from ._kdscan import TargetTree, c_transform
+from ._metrics import CITYBLOCK, EUCLIDEAN, METRICS, SQEUCLIDEAN, pair_costs
+from ._network_simplex import PRICE_RTOL, ArcSimplex, transport_art_cost
+from ._results import MAX_ROUNDS, NUMERICAL, OPTIMAL, transport_result
 
 __all__ = ["solve_sparse", "SparseStats", "DEFAULT_MAX_ROUNDS"]
 
@@ -68,7 +68,7 @@ DEFAULT_MAX_ROUNDS = 500
 #: was best (three 20,000-point problems: 8.7 s in all for k = 8, 10.7 s
 #: for 16, 10.9 s for 24; 4 and 6 were no faster).  Timings noisy (shared
 #: 2-core machine).
-N_NEIGHBOURS = 8
+CANDIDATE_NEIGHBOURS = 8
 
 #: At most this many violated arcs per source are added in one round (the
 #: most violated ones); 2 / 4 / 8 measured 8.6 / 7.6 / 7.6 s at 20,000
@@ -90,39 +90,18 @@ MAX_ADD_PER_SOURCE = 1024
 MULTISCALE_MIN = 500
 COARSEN = 4
 
-#: Points per kd-tree leaf in the dual scan (8 scanned faster than 16 or 32
-#: at 20,000: ~150 nodes and ~160 costs per source in the final scan).
-LEAF_SIZE = 8
+#: The simplex prices with the scan's tolerance divided by this (strictly
+#: tighter, so an arc the scan adds always enters).
+PRICE_RATIO = 16.0
 
 #: The scan flags pairs with c_ij - u_i - v_j < -CHECK_RTOL * scale, scale =
 #: cost bound + max|u| + max|v|.  Reduced costs are sums of three numbers of
 #: magnitude <= scale, with rounding error ~1e-16 * scale; 2^-40 (9.1e-13)
 #: keeps a margin of ~2^12 above it.  The certificate's rtol is the looser
 #: bar the final violation must clear.
-CHECK_RTOL = 2.0**-40
+CHECK_RTOL = PRICE_RATIO * PRICE_RTOL  # 2^-40
 
-#: The simplex's pricing tolerance is the scan's divided by this.
-PRICE_RATIO = 16.0
-
-#: Pricing block of the simplex: about BLOCK_FACTOR * sqrt(#arcs) arcs.
-#: Smaller than the dense solver's 1.0: the arcs of a source are stored
-#: together and sources in curve order, so a short block already spans a
-#: neighbourhood.  0.1 / 0.25 / 1 / 4 took 1.6 / 1.7 / 2.5 / 5.0 s of
-#: simplex time at 20,000 (more pivots, cheaper ones).
-BLOCK_FACTOR = 0.25
-
-#: From this many sources the scan runs its parallel twin (on 2 cores it
-#: took 0.136 s against 0.17-0.21 s serial for one scan at 20,000).
-PARALLEL_MIN = 2048
-
-#: The artificial arcs of the starting tree cost ART_FACTOR times an upper
-#: bound of all pair costs: the artificial route source -> root -> sink is
-#: then dearer than any direct pair, so the scan flags every pair that could
-#: take over flow still on it, and the final plan carries none.
-ART_FACTOR = 2.0
-
-_MINKOWSKI_P = {0: 2.0, 1: 2.0, 2: 1.0, 3: np.inf}
-
+_Kept = namedtuple("_Kept", "rows cols flows plan_costs u v status max_violation")
 
 
 class SparseStats:
@@ -164,67 +143,27 @@ class SparseStats:
         return f"SparseStats({self.as_dict()})"
 
 
-class _TargetTree:
-    """kd-tree over target points, with per-node maxima of their values."""
-
-    def __init__(self, P):
-        perm, lo, hi, left, right, start, end = kern.build_kdtree(P, LEAF_SIZE)
-        self.perm = perm
-        self.points = np.ascontiguousarray(P[perm])
-        self.lo, self.hi, self.left, self.right = lo, hi, left, right
-        self.start, self.end = start, end
-        self.depth = int(kern.tree_depth(left, right))
-        self.node_max = np.empty(left.shape[0])
-
-    def scan(self, Q, values, thr, width, metric, p, parallel):
-        """(counts, out_j, out_val, best) of `kern.scan_sources`."""
-        vt = np.ascontiguousarray(values[self.perm])
-        kern.refresh_node_max(vt, self.left, self.right, self.start, self.end,
-                              self.node_max)
-        n = Q.shape[0]
-        out_j = np.empty((n, width), np.int64)
-        out_val = np.empty((n, width))
-        counts = np.empty(n, np.int64)
-        best = np.empty(n)
-        scan = kern.scan_sources_parallel if parallel else kern.scan_sources
-        scan(Q, self.points, vt, self.perm, self.lo, self.hi, self.left, self.right,
-             self.start, self.end, self.node_max, self.depth, metric, p, thr, out_j,
-             out_val, counts, best)
-        return counts, out_j, out_val, best
-
-
 def _cost_bound(X, Y, metric, p):
-    """An upper bound of d(x, y)^p over all pairs (from the bounding boxes)."""
+    """An upper bound of d(x, y)^p over all pairs (from the bounding boxes);
+    `metric` is a `MetricInfo`."""
     g = np.maximum(np.abs(Y.max(axis=0) - X.min(axis=0)),
                    np.abs(X.max(axis=0) - Y.min(axis=0)))
-    if metric == 0:
+    if metric.code == EUCLIDEAN:
         r = float(np.sqrt(np.sum(g * g)))
-    elif metric == 1:
+    elif metric.code == SQEUCLIDEAN:
         r = float(np.sum(g * g))
-    elif metric == 2:
+    elif metric.code == CITYBLOCK:
         r = float(np.sum(g))
     else:
         r = float(np.max(g))
     return r**p
 
 
-def _curve_order(X, Y):
-    """Orders of X and Y along one Hilbert curve on their joint bounding box."""
-    d = X.shape[1]
-    if d == 1:
-        return np.argsort(X[:, 0], kind="stable"), np.argsort(Y[:, 0], kind="stable")
-    lo = np.minimum(X.min(axis=0), Y.min(axis=0))
-    span = np.maximum(X.max(axis=0), Y.max(axis=0)) - lo
-    bits = min(31, 63 // d)
-    kx = kern.hilbert_keys(X, lo, span, bits)
-    ky = kern.hilbert_keys(Y, lo, span, bits)
-    return np.argsort(kx, kind="stable"), np.argsort(ky, kind="stable")
-
-
 def _neighbour_arcs(X, Y, k, metric):
-    """Keys i * m + j of the k-nearest-neighbour pairs, both directions."""
+    """Keys i * m + j of the k-nearest-neighbour pairs, both directions
+    (`metric`: a `MetricInfo`)."""
     n, m = X.shape[0], Y.shape[0]
-    mink = _MINKOWSKI_P[metric]
+    mink = metric.minkowski
     keys = []
     kx = min(k, m)
     if kx > 0:
@@ -271,27 +210,27 @@ class _ArcList:
         return self.src[:E], self.dst[:E], self.cost[:E]
 
 
-def _potentials(pi, n, N, ref):
+def _potentials(pi, n, ref):
     """(u, v) from the simplex's pi (u = -pi on sources, v = pi on sinks),
     shifted (u + s, v - s) so that node `ref` (simplex numbering: sinks are
     n..N-1) has potential 0."""
     u = -pi[:n]
-    v = pi[n:N].copy()
+    v = pi[n:].copy()
     shift = v[ref - n] if ref >= n else -u[ref]
     return u + shift, v - shift
 
 
 def _solve_kept(X, Y, a, b, metric, p, ref, max_rounds, stats):
     """Column generation on positive-mass atoms X (n, d), Y (m, d), already
-    in curve order; potentials are normalised to 0 at node `ref` (sources
-    0..n-1, sinks n..n+m-1).  Returns (rows, cols, flows, plan_costs, u, v,
-    status, max_violation)."""
+    in curve order (`metric`: a `MetricInfo`); potentials are normalised to
+    0 at node `ref` (sources 0..n-1, sinks n..n+m-1).  Returns a `_Kept`."""
     n, m = X.shape[0], Y.shape[0]
     N = n + m
+    code = metric.code
     t0 = time.perf_counter()
     cost_bound = _cost_bound(X, Y, metric, p)
-    nw_src, nw_dst = kern.northwest_arcs(a, b)
-    keys = [nw_src * m + nw_dst, _neighbour_arcs(X, Y, N_NEIGHBOURS, metric)]
+    nw_src, nw_dst = northwest_arcs(a, b)
+    keys = [nw_src * m + nw_dst, _neighbour_arcs(X, Y, CANDIDATE_NEIGHBOURS, metric)]
     warm = None
     if min(n, m) >= MULTISCALE_MIN:
         t1 = time.perf_counter()
@@ -322,38 +261,33 @@ def _solve_kept(X, Y, a, b, metric, p, ref, max_rounds, stats):
     src = np.concatenate([first_src, others // m])
     dst = np.concatenate([first_dst, others % m])
     cost = np.empty(src.shape[0])
-    kern.pair_costs(X, Y, src, dst, metric, p, cost)
+    pair_costs(X, Y, src, dst, code, p, cost)
     arcs = _ArcList(src, dst + n, cost)  # the simplex numbers sinks n..N-1
     stats.arcs_initial = int(arcs.E)
     supply = np.concatenate([a, -b])
-    tree = None
+    simplex = None
     if warm is not None:
-        tree, bad = kern.forest_tree(n, m, first_src, first_dst, first_flow,
-                                     cost[: first_src.shape[0]])
-        stats.warm_start = not bad
-        if bad:
-            tree = None
-    if tree is None:
-        # Every route source -> root -> sink costs art_cost, more than any
-        # pair: flow left on it shows up as violated pairs in the scan.
-        art_cost = ART_FACTOR * cost_bound if cost_bound > 0 else 1.0
-        tree = init_tree(supply, art_cost)
-    targets = _TargetTree(Y)
-    parallel = n >= PARALLEL_MIN
+        simplex = ArcSimplex.from_forest(supply, n, m, first_src, first_dst,
+                                         first_flow, cost[: first_src.shape[0]])
+        stats.warm_start = simplex is not None
+    if simplex is None:
+        # Every route source -> root -> sink costs more than any pair: flow
+        # left on it shows up as violated pairs in the scan.
+        simplex = ArcSimplex.artificial(supply, transport_art_cost(cost_bound))
+    targets = TargetTree(Y)
     # with fewer sources than targets each source needs more arcs per round
     width = min(MAX_ADD_PER_SOURCE, int(math.ceil(ADD_PER_SOURCE * max(1.0, m / n))))
-    pi = tree[9]
     stats.t_setup += time.perf_counter() - t0
 
     scale = max(cost_bound, np.finfo(np.float64).tiny)
-    status = MAX_ITER
+    status = MAX_ROUNDS
     max_violation = np.inf
     tol = CHECK_RTOL * scale
     u = v = None
     tail = 0
     for _ in range(max_rounds):
         t0 = time.perf_counter()
-        n_iter, st = _run_round(supply, arcs, tree, tail, tol / PRICE_RATIO)
+        n_iter, st = simplex.run(*arcs.live(), tol=tol / PRICE_RATIO, new_from=tail)
         stats.rounds += 1
         stats.pivots += int(n_iter)
         stats.t_simplex += time.perf_counter() - t0
@@ -362,14 +296,13 @@ def _solve_kept(X, Y, a, b, metric, p, ref, max_rounds, stats):
             status = st
             break
         t0 = time.perf_counter()
-        u, v = _potentials(pi, n, N, ref)
+        u, v = _potentials(simplex.pi, n, ref)
         scale = cost_bound + float(np.abs(u).max()) + float(np.abs(v).max())
         scale = max(scale, np.finfo(np.float64).tiny)
         stats.max_abs_potential = max(stats.max_abs_potential,
-                                      float(np.abs(pi[:N]).max()))
+                                      float(np.abs(simplex.pi).max()))
         tol = CHECK_RTOL * scale
-        counts, out_j, _, best = targets.scan(X, v, u - tol, width,
-                                              metric, p, parallel)
+        counts, out_j, _, best = targets.scan(X, v, u - tol, width, code, p)
         max_violation = float(np.max(u - best))
         stats.t_scan += time.perf_counter() - t0
         if not counts.any():
@@ -387,44 +320,20 @@ def _solve_kept(X, Y, a, b, metric, p, ref, max_rounds, stats):
             break
         rows, cols, keys = rows[fresh], cols[fresh], keys[fresh]
         new_cost = np.empty(rows.shape[0])
-        kern.pair_costs(X, Y, rows, cols, metric, p, new_cost)
+        pair_costs(X, Y, rows, cols, code, p, new_cost)
         tail = arcs.E
         arcs.append(rows, cols + n, new_cost)
         present = np.sort(np.concatenate([present, keys]), kind="stable")
         stats.arcs_added += int(rows.shape[0])
 
     t0 = time.perf_counter()
-    pred = tree[1][:N]
-    flow = tree[4][:N]
-    keep = (pred >= 0) & (flow > 0)
-    arc_ids = pred[keep]
+    arc_ids, flows, _ = simplex.basis()
     s_, d_, c_ = arcs.live()
-    rows = s_[arc_ids]
-    cols = d_[arc_ids] - n
-    flows = flow[keep]
-    plan_costs = c_[arc_ids]
     if u is None:
-        u, v = _potentials(pi, n, N, ref)
+        u, v = _potentials(simplex.pi, n, ref)
     stats.t_finish += time.perf_counter() - t0
-    return rows, cols, flows, plan_costs, u, v, status, max_violation
-
-
-def _run_round(supply, arcs, tree, tail, tol):
-    """Re-optimise after arcs[tail:] were appended: pivot on the new arcs
-    first, then on all (pricing the whole list to find a few violated arcs
-    is what makes late rounds slow otherwise).  Returns (pivots, status).
-    """
-    n_iter = 0
-    s_, d_, c_ = arcs.live()
-    if 0 < tail < arcs.E:
-        block = max(1, int(round(BLOCK_FACTOR * math.sqrt(arcs.E - tail))))
-        k, st = run_arcs(supply, s_, d_, c_, tree, DEFAULT_MAX_ITER, tol, block, tail)
-        n_iter += k
-        if st != OPTIMAL:
-            return n_iter, st
-    block = max(1, int(round(BLOCK_FACTOR * math.sqrt(arcs.E))))
-    k, st = run_arcs(supply, s_, d_, c_, tree, DEFAULT_MAX_ITER, tol, block, 0)
-    return n_iter + k, st
+    return _Kept(s_[arc_ids], d_[arc_ids] - n, flows, c_[arc_ids], u, v, status,
+                 max_violation)
 
 
 def _coarsen(X, a, G):
@@ -444,7 +353,7 @@ def _coarse_start(X, Y, a, b, metric, p, max_rounds, stats):
     coarsened in turn), and its plan gives (1) the keys i * m + j of all
     pairs whose clusters it links -- candidates that carry the long-range
     structure of the plan, which nearest neighbours miss when mass travels
-    far -- and (2) a fine feasible plan (`_sparse_kernels.refine_plan`),
+    far -- and (2) a fine feasible plan (`refine_plan`),
     ``(src, dst, flow)``, or None when the coarse solve failed.
     """
     G = COARSEN
@@ -455,8 +364,8 @@ def _coarse_start(X, Y, a, b, metric, p, max_rounds, stats):
     out = _solve_kept(Xc, Yc, ac, bc, metric, p, Xc.shape[0], max_rounds, sub)
     stats.levels = sub.levels + 1
     stats.coarse_pivots += sub.pivots + sub.coarse_pivots
-    I, J, F = out[0], out[1], out[2]
-    if out[6] != OPTIMAL or I.size == 0:
+    I, J, F = out.rows, out.cols, out.flows
+    if out.status != OPTIMAL or I.size == 0:
         return np.empty(0, np.int64), None
     d = np.arange(G)
     i = np.broadcast_to((I[:, None] * G + d)[:, :, None], (I.size, G, G)).ravel()
@@ -464,7 +373,7 @@ def _coarse_start(X, Y, a, b, metric, p, max_rounds, stats):
     keep = (i < n) & (j < m)
     keys = np.unique(i[keep] * m + j[keep])
     order = np.lexsort((J, I))
-    src, dst, flow, count = kern.refine_plan(I[order], J[order], F[order], G, a, b)
+    src, dst, flow, count = refine_plan(I[order], J[order], F[order], G, a, b)
     return keys, (src[:count], dst[:count], flow[:count])
 
 
@@ -475,25 +384,18 @@ def _member(keys, sorted_keys):
     return sorted_keys[pos] == keys
 
 
-def _c_transform(Q, P, w, metric, p):
-    """min_k c(Q[i], P[k]) - w[k] for every query point (exact)."""
-    tree = _TargetTree(P)
-    thr = np.full(Q.shape[0], -np.inf)
-    _, _, _, best = tree.scan(Q, w, thr, 1, metric, p, Q.shape[0] >= PARALLEL_MIN)
-    return best
-
-
 def _solve(X, Y, a, b, metric, p, max_rounds=DEFAULT_MAX_ROUNDS, rtol=DEFAULT_RTOL):
     """`solve_sparse`, also returning its `SparseStats`."""
     stats = SparseStats()
-    code = METRICS[metric] if isinstance(metric, str) else int(metric)
+    metric = METRICS[metric]
+    code = metric.code
     p = float(p)
     n, m = X.shape[0], Y.shape[0]
     b = b * (a.sum() / b.sum())
     rows_kept = np.flatnonzero(a > 0)
     cols_kept = np.flatnonzero(b > 0)
     t0 = time.perf_counter()
-    ox, oy = _curve_order(X[rows_kept], Y[cols_kept])
+    ox, oy = curve_order(X[rows_kept], Y[cols_kept])
     ri = rows_kept[ox]  # solver index -> input index
     cj = cols_kept[oy]
     Xs = np.ascontiguousarray(X[ri])
@@ -501,51 +403,38 @@ def _solve(X, Y, a, b, metric, p, max_rounds=DEFAULT_MAX_ROUNDS, rtol=DEFAULT_RT
     # v = 0 at the first positive-mass target in input order (as in `emd`)
     ref = int(np.flatnonzero(oy == 0)[0])
     stats.t_setup += time.perf_counter() - t0
-    rows, cols, flows, plan_costs, u_s, v_s, st, max_violation = (
-        _solve_kept(Xs, Ys, a[ri], b[cj], code, p, ri.size + ref, max_rounds, stats))
+    kept = _solve_kept(Xs, Ys, a[ri], b[cj], metric, p, ri.size + ref, max_rounds,
+                       stats)
 
     t0 = time.perf_counter()
     u = np.empty(n)
     v = np.empty(m)
-    u[ri] = u_s
-    v[cj] = v_s
+    u[ri] = kept.u
+    v[cj] = kept.v
     # Zero-mass atoms: the exact c-transforms keep the duals feasible and
     # change nothing in the objective.
     drop_rows = np.setdiff1d(np.arange(n), rows_kept, assume_unique=True)
     drop_cols = np.setdiff1d(np.arange(m), cols_kept, assume_unique=True)
     if drop_rows.size:
-        u[drop_rows] = _c_transform(np.ascontiguousarray(X[drop_rows]), Ys,
-                                    v[cj], code, p)
+        u[drop_rows] = c_transform(np.ascontiguousarray(X[drop_rows]), Ys,
+                                   v[cj], code, p)
     if drop_cols.size:
-        v[drop_cols] = _c_transform(np.ascontiguousarray(Y[drop_cols]), X, u,
-                                    code, p)
-    rows = ri[rows]
-    cols = cj[cols]
-    certificate = _certificate(rows, cols, flows, plan_costs, u, v, a, b,
-                               max_violation, X, Y, code, p, rtol)
-    cost = float(np.dot(flows, plan_costs))
-    status, cost = settle(st, certificate, cost, "the sparse solver",
-                          f"{stats.rounds} rounds, {stats.pivots} pivots")
-    plan = scipy.sparse.coo_array((flows, (rows, cols)), shape=(n, m))
+        v[drop_cols] = c_transform(np.ascontiguousarray(Y[drop_cols]), X, u,
+                                   code, p)
+    rows = ri[kept.rows]
+    cols = cj[kept.cols]
+    cost = float(np.dot(kept.flows, kept.plan_costs))
+    # The final scan measured max_ij u_i + v_j - c_ij over the positive-mass
+    # atoms with these very potentials; zero-mass atoms hold exact
+    # c-transforms, feasible by construction.  Costs are bounded from the
+    # bounding boxes instead of max M.
+    certificate = certificate_from(rows, cols, kept.flows, kept.plan_costs, u, v,
+                                   cost, a, b, kept.max_violation,
+                                   _cost_bound(X, Y, metric, p), rtol)
+    result = transport_result(kept.status, certificate, rows, cols, kept.flows, u,
+                              v, cost, (n, m), stats.pivots, "sparse")
     stats.t_finish += time.perf_counter() - t0
-    result = TransportResult(cost=cost, plan=plan, u=u, v=v, status=status,
-                             n_iter=int(stats.pivots), method="sparse",
-                             certificate=certificate)
     return result, stats
-
-
-def _certificate(rows, cols, flows, plan_costs, u, v, a, b, max_violation,
-                 X, Y, metric, p, rtol):
-    """`Certificate` of a sparse plan, with the scan's dual violation.
-
-    The final scan measured max_ij u_i + v_j - c_ij over the positive-mass
-    atoms with these very potentials; zero-mass atoms hold exact
-    c-transforms, feasible by construction.  Costs are bounded from the
-    bounding boxes instead of max M.
-    """
-    cost = float(np.dot(flows, plan_costs))
-    return certificate_from(rows, cols, flows, plan_costs, u, v, cost, a, b,
-                            max_violation, _cost_bound(X, Y, metric, p), rtol)
 
 
 def solve_sparse(X, Y, a, b, metric, p, *, max_rounds=DEFAULT_MAX_ROUNDS,
@@ -576,11 +465,12 @@ def solve_sparse(X, Y, a, b, metric, p, *, max_rounds=DEFAULT_MAX_ROUNDS,
         ``cost`` (W_p^p), sparse ``plan``, potentials ``u``, ``v``,
         ``status``, ``n_iter`` (pivots over all rounds), ``method`` =
         "sparse" and the ``certificate``.  When optimality is not proven
-        the status says why, the cost is NaN and an `UncertifiedWarning` is
-        issued.
+        the status says why and the cost is NaN (no warning here: the
+        public function applies the package's rule).
 
     See Also
     --------
+    transport.solve : the public way in (validation, method choice).
     transport.emd : the same problem on a dense cost matrix.
 
     Notes
@@ -605,20 +495,11 @@ def solve_sparse(X, Y, a, b, metric, p, *, max_rounds=DEFAULT_MAX_ROUNDS,
     Examples
     --------
     >>> import numpy as np
-    >>> from transport._sparse import solve_sparse
+    >>> from transport import solve
     >>> X = np.array([[0.0, 0.0], [0.0, 1.0]])
-    >>> w = np.array([0.5, 0.5])
-    >>> res = solve_sparse(X, X + [3.0, 0.0], w, w, "euclidean", 1.0)
-    >>> res.cost, res.status, res.certificate.ok
-    (3.0, 'optimal', True)
+    >>> res = solve(X, X + [3.0, 0.0], method="sparse")
+    >>> res.cost, res.status, res.certificate.ok, res.method
+    (3.0, 'optimal', True, 'sparse')
     """
     result, _ = _solve(X, Y, a, b, metric, p, max_rounds, rtol)
     return result
-
-
-def _solve_sparse(X, Y, a, b, metric, p):
-    """W_p by `solve_sparse` (the "sparse" method of `wasserstein`)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UncertifiedWarning)
-        result = solve_sparse(X, Y, a, b, metric, p)
-    return certified_distance(result, p, "sparse solver")

@@ -1,4 +1,4 @@
-"""Validation of transport inputs: marginals, cost matrices, metrics, p.
+"""Validation of transport inputs: marginals, cost matrices, p, options.
 
 Point clouds and their weights are validated by the shared validators of
 `divergences._validation` (re-exported here), so both packages report bad
@@ -9,6 +9,8 @@ import numbers
 
 import numpy as np
 from numba import njit
+
+from ._metrics import METRICS, validate_metric
 
 from divergences._validation import (
     as_float_array,
@@ -30,45 +32,13 @@ __all__ = [
     "validate_p",
     "validate_marginal",
     "validate_problem",
+    "validate_cap",
+    "validate_rtol",
 ]
 
 #: Relative tolerance on ``|sum(a) - sum(b)|`` accepted by `emd`; larger
 #: mismatches are refused.  Loose enough for histograms normalised in float32.
 MASS_RTOL = 1e-7
-
-#: Canonical metric names and the integer codes the kernels dispatch on.
-METRICS = {"euclidean": 0, "sqeuclidean": 1, "cityblock": 2, "chebyshev": 3}
-
-_METRIC_ALIASES = {
-    "euclidean": "euclidean",
-    "l2": "euclidean",
-    "sqeuclidean": "sqeuclidean",
-    "cityblock": "cityblock",
-    "manhattan": "cityblock",
-    "l1": "cityblock",
-    "chebyshev": "chebyshev",
-    "linf": "chebyshev",
-}
-
-
-def validate_metric(metric):
-    """Canonical name of a supported ground metric.
-
-    Accepted: ``"euclidean"`` (``"l2"``), ``"sqeuclidean"``, ``"cityblock"``
-    (``"manhattan"``, ``"l1"``), ``"chebyshev"`` (``"linf"``).
-    """
-    if not isinstance(metric, str):
-        raise TypeError(
-            f"`metric` must be a string, one of {sorted(METRICS)}; got "
-            f"{metric!r}."
-        )
-    key = metric.lower()
-    if key not in _METRIC_ALIASES:
-        raise ValueError(
-            f"`metric` must be one of {sorted(METRICS)}; got {metric!r}."
-        )
-    return _METRIC_ALIASES[key]
-
 
 def validate_p(p):
     """Order of the Wasserstein distance: a finite real number >= 1."""
@@ -151,3 +121,24 @@ def _all_finite(M):
             if not (x - x == 0.0):  # NaN or +-inf
                 return False
     return True
+
+
+def validate_cap(value, name):
+    """An iteration cap (pivots, rounds): an integer in [1, 2^63 - 1]."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"`{name}` must be an integer; got {value!r}.")
+    if not 1 <= value <= np.iinfo(np.int64).max:
+        raise ValueError(
+            f"`{name}` must be an integer in [1, 2**63 - 1]; got {value}."
+        )
+    return int(value)
+
+
+def validate_rtol(rtol, name="rtol"):
+    """A relative tolerance: a real number in (0, 1)."""
+    if isinstance(rtol, (bool, np.bool_)) or not isinstance(rtol, numbers.Real):
+        raise TypeError(f"`{name}` must be a real number in (0, 1); got {rtol!r}.")
+    value = float(rtol)
+    if not 0.0 < value < 1.0:
+        raise ValueError(f"`{name}` must lie in (0, 1); got {rtol!r}.")
+    return value

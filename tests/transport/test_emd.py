@@ -1,5 +1,7 @@
 """`emd`, `emd2` and `certify`: exact discrete OT, certified."""
 
+import warnings
+
 import numpy as np
 import ot
 import pytest
@@ -173,13 +175,16 @@ def test_certificate_rejects_a_wrong_answer():
 def test_pivot_cap_reports_status_warns_and_emd2_raises():
     rng = np.random.default_rng(41)
     a, b, M = _cloud_problem(rng, 80, 80)
-    with pytest.warns(UncertifiedWarning):
-        res = emd(a, b, M, max_iter=3)
-    assert res.status == "max_iter_reached"
+    with pytest.warns(UncertifiedWarning) as caught:
+        res = emd(a, b, M, max_pivots=3)
+    assert caught[0].filename == __file__  # points at the caller's line
+    assert res.status == "max_pivots_reached"
     assert np.isnan(res.cost)
     assert not res.success
-    with pytest.raises(OptimalityError, match="max_iter_reached"):
-        emd2(a, b, M, max_iter=3)
+    with warnings.catch_warnings():  # emd2 raises, with no warning first
+        warnings.simplefilter("error")
+        with pytest.raises(OptimalityError, match="max_pivots_reached"):
+            emd2(a, b, M, max_pivots=3)
 
 
 @pytest.mark.parametrize(
@@ -197,8 +202,12 @@ def test_pivot_cap_reports_status_warns_and_emd2_raises():
         (([], [1.0], np.ones((0, 1))), {}, ValueError, "`a` is empty"),
         (([0.5, 0.5], [1.0], [["x"], ["y"]]), {}, TypeError, "`M`"),
         (([0.5, 0.5], [1.0], [[1.0], [2.0]]), {"numItermax": 10}, TypeError, "unknown option"),
-        (([0.5, 0.5], [1.0], [[1.0], [2.0]]), {"max_iter": -1}, ValueError, "`max_iter`"),
-        (([0.5, 0.5], [1.0], [[1.0], [2.0]]), {"max_iter": 1.5}, TypeError, "`max_iter`"),
+        (([0.5, 0.5], [1.0], [[1.0], [2.0]]), {"max_iter": 10}, TypeError, "`max_pivots`"),
+        (([0.5, 0.5], [1.0], [[1.0], [2.0]]), {"max_pivots": 0}, ValueError, "`max_pivots`"),
+        (([0.5, 0.5], [1.0], [[1.0], [2.0]]), {"max_pivots": 1.5}, TypeError, "`max_pivots`"),
+        (([0.5, 0.5], [1.0], [[1.0], [2.0]]), {"max_pivots": 10**30}, ValueError, "`max_pivots`"),
+        (([0.5, 0.5], [1.0], [[1.0], [2.0]]), {"rtol": "x"}, TypeError, "`rtol`"),
+        (([0.5, 0.5], [1.0], [[1.0], [2.0]]), {"rtol": 1.0}, ValueError, "`rtol`"),
     ],
 )
 def test_bad_input(args, kwargs, exc, match):

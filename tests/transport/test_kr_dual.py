@@ -18,7 +18,7 @@ from numpy.testing import assert_allclose
 from scipy.spatial.distance import cdist
 
 import transport._kr_dual as kr_module
-from transport import cost_matrix, emd, wasserstein_1d
+from transport import UncertifiedWarning, cost_matrix, emd, wasserstein_1d
 from transport._kr_dual import KRDualResult, _solve_lp, kr_dual
 
 from tests.strategies import weighted_clouds
@@ -193,7 +193,7 @@ def test_parallel_kernels_match_serial(monkeypatch):
     rng = np.random.default_rng(43)
     X, Y = rng.random((120, 2)), rng.random((100, 2))
     serial = kr_dual(X, Y)
-    monkeypatch.setattr(kr_module, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(kr_module, "KR_PARALLEL_MIN", 1)
     parallel = kr_dual(X, Y)
     assert_allclose(parallel.value, serial.value, rtol=1e-12)
     Z = rng.random((50, 2))
@@ -212,9 +212,10 @@ def test_interior_point_start_agrees(monkeypatch):
 def test_round_cap_reports_instead_of_guessing():
     rng = np.random.default_rng(44)
     X, Y = rng.random((200, 2)), rng.random((200, 2))
-    with pytest.warns(RuntimeWarning, match="max_iter_reached"):
-        res = kr_dual(X, Y, max_iter=1)
-    assert res.status == "max_iter_reached" and not res.success
+    with pytest.warns(UncertifiedWarning, match="max_rounds_reached") as caught:
+        res = kr_dual(X, Y, max_rounds=1)
+    assert caught[0].filename == __file__  # points at the caller's line
+    assert res.status == "max_rounds_reached" and not res.success
     assert np.isnan(res.value)
     # the critic is still 1-Lipschitz (the repair ran)
     assert _max_lipschitz_excess(res.f, res.support, "euclidean") <= 1e-12
@@ -229,7 +230,7 @@ def test_lp_failure_is_reported(monkeypatch):
 
     monkeypatch.setattr(kr_module._PairLP, "__init__", init_with_iteration_limit)
     rng = np.random.default_rng(46)
-    with pytest.warns(RuntimeWarning, match="lp_error"):
+    with pytest.warns(UncertifiedWarning, match="lp_error"):
         res = kr_dual(rng.random((30, 2)), rng.random((20, 2)))
     assert res.status.startswith("lp_error: ") and "limit" in res.status.lower()
     assert np.isnan(res.value) and not res.success
@@ -253,8 +254,9 @@ def test_sqeuclidean_is_refused(values):
         (([[0.0, 0.0]], [[1.0, 1.0, 1.0]]), {}, ValueError, "same space"),
         (([[0.0, 0.0]], [[1.0, 1.0]]), {"metric": "cosine"}, ValueError, "`metric` must be one of"),
         (([[0.0, 0.0]], [[1.0, 1.0]]), {"metric": 3}, TypeError, "`metric`"),
-        (([[0.0, 0.0]], [[1.0, 1.0]]), {"max_iter": 0}, ValueError, "`max_iter`"),
-        (([[0.0, 0.0]], [[1.0, 1.0]]), {"max_iter": 2.5}, TypeError, "`max_iter`"),
+        (([[0.0, 0.0]], [[1.0, 1.0]]), {"max_rounds": 0}, ValueError, "`max_rounds`"),
+        (([[0.0, 0.0]], [[1.0, 1.0]]), {"max_rounds": 2.5}, TypeError, "`max_rounds`"),
+        (([[0.0, 0.0]], [[1.0, 1.0]]), {"max_rounds": 2**64}, ValueError, "`max_rounds`"),
         (([[0.0, 0.0]], [[1.0, 1.0]], [-1.0]), {}, ValueError, "`u_weights` must be non-negative"),
         (([[0.0, 0.0]], [[1.0, 1.0]], None, [0.0]), {}, ValueError, "`v_weights` must have a positive sum"),
         (([[0.0, 0.0]], [[1.0, 1.0]], [1.0, 2.0]), {}, ValueError, "`u_weights` has 2 entries"),

@@ -15,8 +15,8 @@ from numpy.testing import assert_allclose
 from scipy.optimize import linprog
 
 from transport import emd
-from transport._network_simplex import INFEASIBLE, OPTIMAL
-from transport._ns_driver import solve_arcs, solve_dense
+from transport._network_simplex import solve_arcs, solve_dense
+from transport._results import INFEASIBLE, OPTIMAL
 
 
 @st.composite
@@ -46,7 +46,7 @@ def test_kernel_output_is_a_basic_solution():
     n, m = 60, 45
     M = rng.integers(0, 5, (n, m)).astype(float)
     a, b = np.full(n, 1 / n), np.full(m, 1 / m)
-    out = solve_dense(a, b, M, max_iter=10**8)
+    out = solve_dense(a, b, M, max_pivots=10**8)
     assert out.status == OPTIMAL
     assert out.rows.size <= n + m - 1
     assert (out.flows > 0).all()
@@ -87,7 +87,7 @@ def flow_networks(draw):
 @given(flow_networks())
 def test_general_arc_lists_match_highs(net):
     supply, src, dst, cost = net
-    out = solve_arcs(supply, src, dst, cost, max_iter=10**6)
+    out = solve_arcs(supply, src, dst, cost, max_pivots=10**6)
     ref = _linprog_min_cost_flow(supply, src, dst, cost)
     if ref.status == 2:  # infeasible network
         assert out.status == INFEASIBLE
@@ -112,9 +112,9 @@ def test_dense_and_arc_list_agree_on_a_transport_problem():
     b = rng.random(m)
     a /= a.sum()
     b /= b.sum()
-    dense = solve_dense(a, b, M, max_iter=10**8)
+    dense = solve_dense(a, b, M, max_pivots=10**8)
     i, j = np.divmod(np.arange(n * m), m)
-    arcs = solve_arcs(np.concatenate([a, -b]), i, n + j, M.ravel(), max_iter=10**8)
+    arcs = solve_arcs(np.concatenate([a, -b]), i, n + j, M.ravel(), max_pivots=10**8)
     assert dense.status == arcs.status == OPTIMAL
     assert_allclose(dense.cost, arcs.cost, rtol=1e-13)
 

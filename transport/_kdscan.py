@@ -1,0 +1,300 @@
+"""All-pairs dual scan on a kd-tree: exact c-transforms without the matrix.
+
+A kd-tree over the targets holds, per node, the bounding box of its points
+and the largest potential v_j inside.  For a source x_i, ``box_cost(x_i,
+box) - max v`` bounds c(x_i, y_j) - v_j from below over the node, so the
+branch-and-bound search (`scan_sources`) skips a node only when nothing in
+it can change the result: it returns, for every source, the exact minimum
+min_j c(x_i, y_j) - v_j and the few targets below a per-source threshold
+(the violated dual constraints of the sparse solver).  `TargetTree` is the
+Python side: build once, scan with new potentials every round.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from ._metrics import box_cost, cost
+
+__all__ = ["TargetTree", "c_transform", "scan_sources", "scan_sources_parallel",
+           "build_kdtree", "LEAF_SIZE", "SCAN_PARALLEL_MIN"]
+
+_OPTS = dict(cache=True, nogil=True)
+
+#: Points per kd-tree leaf (8 scanned faster than 16 or 32 at 20,000 points a
+#: side: ~150 nodes and ~160 costs per source in the final scan).
+LEAF_SIZE = 8
+
+#: Sources per task of the scan (a task allocates its own search stack).
+SCAN_CHUNK = 256
+
+#: From this many sources the scan runs its parallel twin (on 2 cores it
+#: took 0.136 s against 0.17-0.21 s serial for one scan at 20,000).
+SCAN_PARALLEL_MIN = 2048
+
+
+class TargetTree:
+    """kd-tree over target points, with per-node maxima of their values."""
+
+    def __init__(self, P):
+        perm, lo, hi, left, right, start, end = build_kdtree(P, LEAF_SIZE)
+        self.perm = perm
+        self.points = np.ascontiguousarray(P[perm])
+        self.lo, self.hi, self.left, self.right = lo, hi, left, right
+        self.start, self.end = start, end
+        self.depth = int(tree_depth(left, right))
+        self.node_max = np.empty(left.shape[0])
+
+    def scan(self, Q, values, thr, width, metric, p):
+        """(counts, out_j, out_val, best) of `scan_sources` for sources Q
+        against the targets with potentials `values`."""
+        vt = np.ascontiguousarray(values[self.perm])
+        refresh_node_max(vt, self.left, self.right, self.start, self.end,
+                         self.node_max)
+        n = Q.shape[0]
+        out_j = np.empty((n, width), np.int64)
+        out_val = np.empty((n, width))
+        counts = np.empty(n, np.int64)
+        best = np.empty(n)
+        scan = scan_sources_parallel if n >= SCAN_PARALLEL_MIN else scan_sources
+        scan(Q, self.points, vt, self.perm, self.lo, self.hi, self.left, self.right,
+             self.start, self.end, self.node_max, self.depth, metric, p, thr, out_j,
+             out_val, counts, best)
+        return counts, out_j, out_val, best
+
+
+def c_transform(Q, P, w, metric, p):
+    """min_k c(Q[i], P[k]) - w[k] for every query point (exact)."""
+    thr = np.full(Q.shape[0], -np.inf)
+    _, _, _, best = TargetTree(P).scan(Q, w, thr, 1, metric, p)
+    return best
+
+
+# --------------------------------------------------------------------------
+# kd-tree with the largest potential per node
+# --------------------------------------------------------------------------
+@njit(**_OPTS)
+def build_kdtree(P, leaf_size):
+    """kd-tree over the points P (m, d): median splits on the widest side.
+
+    Returns (perm, lo, hi, left, right, start, end): node k covers the points
+    ``perm[start[k]:end[k]]`` inside the box [lo[k], hi[k]] (tight);
+    ``left[k] < 0`` marks a leaf.  Nodes are numbered parent before child,
+    node 0 is the root.
+    """
+    m, d = P.shape
+    cap = 1
+    while cap * leaf_size < m:
+        cap *= 2
+    cap = 4 * cap + 1
+    perm = np.arange(m)
+    lo = np.empty((cap, d))
+    hi = np.empty((cap, d))
+    left = np.full(cap, -1, np.int64)
+    right = np.full(cap, -1, np.int64)
+    start = np.empty(cap, np.int64)
+    end = np.empty(cap, np.int64)
+    stack = np.empty(cap, np.int64)
+    start[0] = 0
+    end[0] = m
+    n_nodes = 1
+    sp = 1
+    stack[0] = 0
+    keys = np.empty(m)
+    while sp > 0:
+        sp -= 1
+        k = stack[sp]
+        s = start[k]
+        e = end[k]
+        for t in range(d):
+            lo[k, t] = np.inf
+            hi[k, t] = -np.inf
+        for q in range(s, e):
+            for t in range(d):
+                x = P[perm[q], t]
+                if x < lo[k, t]:
+                    lo[k, t] = x
+                if x > hi[k, t]:
+                    hi[k, t] = x
+        if e - s <= leaf_size:
+            continue
+        dim = 0
+        for t in range(1, d):
+            if hi[k, t] - lo[k, t] > hi[k, dim] - lo[k, dim]:
+                dim = t
+        if hi[k, dim] <= lo[k, dim]:
+            continue  # all points identical: a leaf, whatever its size
+        for q in range(s, e):
+            keys[q] = P[perm[q], dim]
+        order = np.argsort(keys[s:e], kind="mergesort")
+        seg = perm[s:e].copy()
+        for q in range(e - s):
+            perm[s + q] = seg[order[q]]
+        mid = s + (e - s) // 2
+        left[k] = n_nodes
+        right[k] = n_nodes + 1
+        start[n_nodes] = s
+        end[n_nodes] = mid
+        start[n_nodes + 1] = mid
+        end[n_nodes + 1] = e
+        stack[sp] = n_nodes + 1
+        stack[sp + 1] = n_nodes
+        sp += 2
+        n_nodes += 2
+    return (perm, lo[:n_nodes].copy(), hi[:n_nodes].copy(), left[:n_nodes].copy(),
+            right[:n_nodes].copy(), start[:n_nodes].copy(), end[:n_nodes].copy())
+
+
+@njit(**_OPTS)
+def tree_depth(left, right):
+    """Number of edges on the longest root-to-leaf path."""
+    level = np.zeros(left.shape[0], np.int64)
+    deepest = 0
+    for k in range(left.shape[0]):  # parents come before children
+        if left[k] >= 0:
+            level[left[k]] = level[k] + 1
+            level[right[k]] = level[k] + 1
+        elif level[k] > deepest:
+            deepest = level[k]
+    return deepest
+
+
+@njit(**_OPTS)
+def refresh_node_max(values, left, right, start, end, node_max):
+    """node_max[k] = max of values[start[k]:end[k]] (values in tree order),
+    children before parents."""
+    for k in range(left.shape[0] - 1, -1, -1):
+        if left[k] < 0:
+            best = -np.inf
+            for q in range(start[k], end[k]):
+                if values[q] > best:
+                    best = values[q]
+            node_max[k] = best
+        else:
+            node_max[k] = max(node_max[left[k]], node_max[right[k]])
+
+
+# --------------------------------------------------------------------------
+# All-pairs dual scan
+# --------------------------------------------------------------------------
+@njit(**_OPTS)
+def _is_point(lo, hi, node):
+    for t in range(lo.shape[1]):
+        if lo[node, t] != hi[node, t]:
+            return False
+    return True
+
+
+@njit(**_OPTS)
+def _scan_one(i, X, Yt, vt, perm, lo, hi, left, right, start, end, node_max,
+              metric, p, thr, out_j, out_val, stack, stack_lb):
+    """One source of `scan_sources`; returns (count, best)."""
+    width = out_j.shape[1]
+    t_i = thr[i]
+    count = 0
+    best = np.inf
+    sp = 0
+    lb = box_cost(X, i, lo, hi, 0, metric, p) - node_max[0]
+    stack[0] = 0
+    stack_lb[0] = lb
+    sp = 1
+    while sp > 0:
+        sp -= 1
+        node = stack[sp]
+        # a node is needed while it may hold a smaller minimum or a pair
+        # that belongs in the violator buffer
+        climit = t_i if count < width else out_val[i, width - 1]
+        limit = best if best > climit else climit
+        if stack_lb[sp] >= limit:
+            continue
+        if left[node] < 0:
+            if _is_point(lo, hi, node):
+                # all points of the leaf coincide (the kd-tree cannot split
+                # them): the bound is then the exact minimum of the leaf,
+                # and only the pairs wanted in the buffer need a look
+                lb = stack_lb[sp]
+                if lb < best:
+                    best = lb
+                if lb >= climit:
+                    continue
+            for q in range(start[node], end[node]):
+                val = cost(X, i, Yt, q, metric, p) - vt[q]
+                if val < best:
+                    best = val
+                if val < climit:
+                    pos = count if count < width else width - 1
+                    while pos > 0 and out_val[i, pos - 1] > val:
+                        out_val[i, pos] = out_val[i, pos - 1]
+                        out_j[i, pos] = out_j[i, pos - 1]
+                        pos -= 1
+                    out_val[i, pos] = val
+                    out_j[i, pos] = perm[q]
+                    if count < width:
+                        count += 1
+                    climit = t_i if count < width else out_val[i, width - 1]
+            continue
+        l = left[node]
+        r = right[node]
+        lb_l = box_cost(X, i, lo, hi, l, metric, p) - node_max[l]
+        lb_r = box_cost(X, i, lo, hi, r, metric, p) - node_max[r]
+        # push the farther child first so the nearer one is searched first
+        if lb_l <= lb_r:
+            stack[sp] = r
+            stack_lb[sp] = lb_r
+            stack[sp + 1] = l
+            stack_lb[sp + 1] = lb_l
+        else:
+            stack[sp] = l
+            stack_lb[sp] = lb_l
+            stack[sp + 1] = r
+            stack_lb[sp + 1] = lb_r
+        sp += 2
+    return count, best
+
+
+@njit(**_OPTS)
+def _scan_task(task, X, Yt, vt, perm, lo, hi, left, right, start, end,
+               node_max, depth, metric, p, thr, out_j, out_val, counts, best):
+    n = X.shape[0]
+    # a depth-first search that pushes two children per node popped holds
+    # at most depth + 1 nodes
+    stack = np.empty(depth + 2, np.int64)
+    stack_lb = np.empty(depth + 2)
+    for i in range(task * SCAN_CHUNK, min((task + 1) * SCAN_CHUNK, n)):
+        counts[i], best[i] = _scan_one(
+            i, X, Yt, vt, perm, lo, hi, left, right, start, end, node_max,
+            metric, p, thr, out_j, out_val, stack, stack_lb)
+
+
+@njit(**_OPTS)
+def scan_sources(X, Yt, vt, perm, lo, hi, left, right, start, end, node_max,
+                 depth, metric, p, thr, out_j, out_val, counts, best):
+    """Dual scan over all pairs without forming the cost matrix (serial).
+
+    For every source i: ``best[i] = min_j c(x_i, y_j) - v_j`` exactly, and
+    ``out_j[i, :counts[i]]`` the (at most ``out_j.shape[1]``) targets of
+    smallest ``c(x_i, y_j) - v_j < thr[i]``, in increasing order (values in
+    ``out_val``).  ``Yt``/``vt`` are the targets and their potentials in
+    kd-tree order, ``perm`` maps tree order to target indices, ``node_max``
+    the largest ``vt`` per node, ``depth`` the tree's depth (`tree_depth`).
+    A node is skipped when ``dist(x_i, box)^p - node_max`` shows it holds
+    neither a smaller minimum nor a wanted pair,
+    so no pair is skipped that could change the result.  Returns the total
+    count.
+    """
+    n_tasks = (X.shape[0] + SCAN_CHUNK - 1) // SCAN_CHUNK
+    for task in range(n_tasks):
+        _scan_task(task, X, Yt, vt, perm, lo, hi, left, right, start, end,
+                   node_max, depth, metric, p, thr, out_j, out_val, counts, best)
+    return counts.sum()
+
+
+@njit(parallel=True, **_OPTS)
+def scan_sources_parallel(X, Yt, vt, perm, lo, hi, left, right, start, end,
+                          node_max, depth, metric, p, thr, out_j, out_val, counts,
+                          best):
+    """Parallel twin of `scan_sources` (blocks of sources across threads)."""
+    n_tasks = (X.shape[0] + SCAN_CHUNK - 1) // SCAN_CHUNK
+    for task in prange(n_tasks):
+        _scan_task(task, X, Yt, vt, perm, lo, hi, left, right, start, end,
+                   node_max, depth, metric, p, thr, out_j, out_val, counts, best)
+    return counts.sum()

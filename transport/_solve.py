@@ -1,0 +1,195 @@
+"""Exact transport between point clouds: `solve` and the choice of method.
+
+Two exact methods, one result type:
+
+* "network_simplex": the cost matrix (`cost_matrix`), then `emd`'s solver;
+* "sparse": column generation without the cost matrix (`transport._sparse`).
+
+"auto" picks by `choose_method`; the method that ran is recorded in the
+result.  `wasserstein` is a thin wrapper over `solve` (and the closed form
+on the line).
+"""
+
+from scipy.spatial.distance import cdist
+
+from ._certify import DEFAULT_RTOL
+from ._emd import solve_problem
+from ._network_simplex import DEFAULT_MAX_PIVOTS
+from ._results import warn_uncertified
+from ._sparse import solve_sparse
+from ._validation import validate_metric, validate_p, validate_point_clouds
+
+__all__ = ["solve", "cost_matrix", "choose_method", "solve_validated", "METHODS",
+           "SPARSE_MIN_PAIRS"]
+
+
+def ground_costs(X, Y, metric, p):
+    """The (n, m) matrix d(x_i, y_j)^p of validated clouds (canonical metric)."""
+    M = cdist(X, Y, metric=metric)
+    if p != 1.0:
+        M **= p
+    return M
+
+
+def cost_matrix(u_values, v_values, *, metric="euclidean", p=1):
+    r"""Ground costs d(x_i, y_j)^p between two point clouds.
+
+    Parameters
+    ----------
+    u_values : (n,) or (n, d) array_like
+    v_values : (m,) or (m, d) array_like
+    metric : str, optional
+        "euclidean", "sqeuclidean", "cityblock" or "chebyshev".
+    p : float, optional
+        Power applied to the distances, p >= 1.
+
+    Returns
+    -------
+    (n, m) ndarray
+        C-contiguous float64 costs, ready for `emd`.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As for `wasserstein`.
+
+    See Also
+    --------
+    solve, wasserstein, emd
+
+    Notes
+    -----
+    ``emd(a, b, cost_matrix(u, v, metric=metric, p=p))`` solves the same
+    problem as ``solve(u, v, a, b, p=p, metric=metric,
+    method="network_simplex")`` (with a and b the normalised weights).
+
+    Examples
+    --------
+    >>> from transport import cost_matrix
+    >>> cost_matrix([[0.0, 0.0]], [[3.0, 4.0], [1.0, 1.0]], metric="cityblock")
+    array([[7., 2.]])
+    """
+    X, Y, _, _ = validate_point_clouds(u_values, v_values)
+    return ground_costs(X, Y, validate_metric(metric), validate_p(p))
+
+
+def _network_simplex(X, Y, a, b, metric, p):
+    return solve_problem(a, b, ground_costs(X, Y, metric, p), DEFAULT_MAX_PIVOTS,
+                         DEFAULT_RTOL)
+
+
+#: method name -> solver(X, Y, a, b, metric, p) returning a TransportResult
+#: (cost W_p^p), without warnings.
+METHODS = {
+    "network_simplex": _network_simplex,
+    "sparse": solve_sparse,
+}
+
+#: From this many pairs, "auto" uses the matrix-free sparse solver for 2-D
+#: and 3-D clouds.  Measured dense time / sparse time on uniform 2-D clouds:
+#: 0.36 at 500 x 500, ~0.9-1.0 at 1000 x 1000, 1.5 at 1500 x 1500, 2.5-3.1
+#: at 4000 x 4000; 0.53 at 300 x 3000, 1.18 at 200 x 5000.
+SPARSE_MIN_PAIRS = 2_250_000
+
+
+def choose_method(n, m, d):
+    """The exact LP method "auto" picks: the dense network simplex for small
+    clouds, the matrix-free column generation for large ones (d <= 3)."""
+    if d <= 3 and n * m >= SPARSE_MIN_PAIRS:
+        return "sparse"
+    return "network_simplex"
+
+
+def _validated_method(method, methods):
+    if not isinstance(method, str):
+        raise TypeError(f"`method` must be a string; got {method!r}.")
+    if method != "auto" and method not in methods:
+        raise ValueError(
+            f"`method` must be 'auto' or one of {sorted(methods)}; got {method!r}."
+        )
+    return method
+
+
+def solve_validated(X, Y, a, b, metric, p, method):
+    """A `TransportResult` for validated input; `method` may be "auto".
+    No warning: the caller applies the uncertified rule."""
+    if method == "auto":
+        method = choose_method(X.shape[0], Y.shape[0], X.shape[1])
+    return METHODS[method](X, Y, a, b, metric, p)
+
+
+def solve(u_values, v_values, u_weights=None, v_weights=None, *, p=1,
+          metric="euclidean", method="auto"):
+    r"""Exact optimal transport between two weighted point clouds.
+
+    Parameters
+    ----------
+    u_values : (n,) or (n, d) array_like
+        Atoms of P.
+    v_values : (m,) or (m, d) array_like
+        Atoms of Q, in the same space.
+    u_weights, v_weights : (n,), (m,) array_like, optional
+        Non-negative weights with a positive sum, normalised to 1; uniform
+        when None.
+    p : float, optional
+        The cost is d(x, y)^p, p >= 1 (default 1).
+    metric : str, optional
+        Ground metric d: "euclidean" (default), "sqeuclidean", "cityblock"
+        or "chebyshev".
+    method : str, optional
+        "auto" (default): the dense network simplex below 2.25e6 pairs, the
+        sparse solver above (d <= 3); "network_simplex": the exact LP on the
+        dense cost matrix; "sparse": the exact LP by column generation
+        without the cost matrix (certified over all pairs).
+
+    Returns
+    -------
+    TransportResult
+        ``cost`` = W_p^p, the sparse optimal ``plan`` (n, m), potentials
+        ``u``, ``v`` (u_i + v_j <= d(x_i, y_j)^p for all pairs, equality on
+        the plan), ``status``, ``n_iter`` (pivots), ``method`` (the one that
+        ran) and the ``certificate``.  When optimality cannot be proven the
+        status says why, the cost is NaN and an `UncertifiedWarning` is
+        issued.
+
+    Raises
+    ------
+    ValueError
+        Bad atoms or weights (NaN, inf, negative, all-zero, mismatched
+        lengths or dimensions, empty), p < 1, an unknown metric or method.
+    TypeError
+        Non-numeric input, or a metric or method that is not a string.
+
+    See Also
+    --------
+    wasserstein : the distance W_p alone.
+    emd : the same LP on a cost matrix of your own.
+    certify : checks the result against ``cost_matrix(u_values, v_values)``.
+
+    Notes
+    -----
+    .. math:: \min_{\gamma \in \Pi(a, b)} \sum_{ij} \gamma_{ij}\,
+              d(x_i, y_j)^p.
+
+    Both methods run our network simplex and certify the answer
+    independently (marginals, dual feasibility over all n m pairs, zero
+    duality gap); the sparse method proves dual feasibility with a kd-tree
+    scan instead of the matrix.
+
+    Examples
+    --------
+    >>> from transport import solve
+    >>> res = solve([[0.0, 0.0], [0.0, 1.0]], [[3.0, 0.0], [3.0, 1.0]])
+    >>> res.cost, res.status, res.method
+    (3.0, 'optimal', 'network_simplex')
+    >>> res.dense_plan()
+    array([[0.5, 0. ],
+           [0. , 0.5]])
+    """
+    X, Y, a, b = validate_point_clouds(u_values, v_values, u_weights, v_weights)
+    p = validate_p(p)
+    metric = validate_metric(metric)
+    method = _validated_method(method, METHODS)
+    result = solve_validated(X, Y, a, b, metric, p, method)
+    return warn_uncertified(result, f"solve (method {result.method!r})",
+                            f"{result.n_iter} pivots")
