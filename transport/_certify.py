@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from ._validation import validate_problem
+from ._validation import validate_problem, validate_rtol
 
 __all__ = ["Certificate", "certify", "certify_arrays", "certificate_from", "max_abs", "DEFAULT_RTOL"]
 
@@ -116,6 +116,8 @@ def _plan_triplets(plan, shape):
     """(rows, cols, flows) of a dense or scipy.sparse plan."""
     if hasattr(plan, "tocoo"):
         coo = plan.tocoo()
+        if tuple(coo.shape) != shape:
+            raise ValueError(f"`plan` has shape {tuple(coo.shape)}; expected {shape}.")
         rows, cols, flows = coo.row, coo.col, coo.data
     else:
         dense = np.asarray(plan, dtype=np.float64)
@@ -146,7 +148,8 @@ def certify(result, a, b, M, *, rtol=DEFAULT_RTOL):
     M : (n, m) array_like
         Cost matrix.
     rtol : float, optional
-        Relative tolerance of every check (default `DEFAULT_RTOL`).
+        Relative tolerance of every check, in (0, 1) (default
+        `DEFAULT_RTOL`).
 
     Returns
     -------
@@ -156,7 +159,10 @@ def certify(result, a, b, M, *, rtol=DEFAULT_RTOL):
     Raises
     ------
     ValueError
-        Invalid problem, or potentials/plan of the wrong shape.
+        Invalid problem, potentials/plan of the wrong shape, or `rtol`
+        outside (0, 1).
+    TypeError
+        A `result` without plan, u, v and cost, or a non-real `rtol`.
 
     See Also
     --------
@@ -187,6 +193,13 @@ def certify(result, a, b, M, *, rtol=DEFAULT_RTOL):
     >>> certify(res, [0.5, 0.5], [0.5, 0.5], M).ok
     True
     """
+    rtol = validate_rtol(rtol)
+    missing = [name for name in ("plan", "u", "v", "cost") if not hasattr(result, name)]
+    if missing:
+        raise TypeError(
+            f"`result` must have the attributes plan, u, v and cost (e.g. a "
+            f"TransportResult); {type(result).__name__} lacks {missing}."
+        )
     a, b, M = validate_problem(a, b, M)
     n, m = M.shape
     u = np.ascontiguousarray(result.u, dtype=np.float64)
@@ -197,7 +210,11 @@ def certify(result, a, b, M, *, rtol=DEFAULT_RTOL):
             f"of shape {(n, m)}."
         )
     rows, cols, flows = _plan_triplets(result.plan, (n, m))
-    return certify_arrays(rows, cols, flows, u, v, float(result.cost), a, b, M, rtol)
+    try:
+        cost = float(result.cost)
+    except (TypeError, ValueError):
+        raise TypeError(f"`result.cost` must be a real number; got {result.cost!r}.") from None
+    return certify_arrays(rows, cols, flows, u, v, cost, a, b, M, rtol)
 
 
 def certify_arrays(rows, cols, flows, u, v, cost, a, b, M, rtol=DEFAULT_RTOL,

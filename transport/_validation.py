@@ -73,8 +73,17 @@ def validate_marginal(x, name, n=None):
         )
     if not (np.isfinite(arr).all() and (arr >= 0).all()):
         raise_first_bad_entry(arr, name)
-    if not arr.sum() > 0:
+    with np.errstate(over="ignore"):  # an overflowing total is named below
+        total = arr.sum()
+    if not total > 0:
         raise ValueError(f"`{name}` must have positive total mass; it is all zero.")
+    if not np.isfinite(total):
+        raise ValueError(
+            f"the total mass of `{name}` overflows float64 (its entries sum to "
+            f"more than {np.finfo(np.float64).max:.3g}); `emd` keeps your total "
+            f"mass, so rescale both marginals, e.g. divide `a` and `b` by the "
+            f"same factor, and multiply the cost by it."
+        )
     return np.ascontiguousarray(arr)
 
 

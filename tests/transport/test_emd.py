@@ -6,6 +6,7 @@ import numpy as np
 import ot
 import pytest
 from numpy.testing import assert_allclose
+import scipy.sparse
 from scipy.spatial.distance import cdist
 
 from transport import OptimalityError, UncertifiedWarning, certify, emd, emd2
@@ -202,6 +203,8 @@ def test_pivot_cap_reports_status_warns_and_emd2_raises():
         (([], [1.0], np.ones((0, 1))), {}, ValueError, "`a` is empty"),
         (([0.5, 0.5], [1.0], [["x"], ["y"]]), {}, TypeError, "`M`"),
         (([0.5, 0.5], [1.0], [[1.0], [2.0]]), {"numItermax": 10}, TypeError, "unknown option"),
+        (([1.7e308, 1.7e308], [1.7e308, 1.7e308], np.eye(2)), {}, ValueError, "total mass of `a` overflows"),
+        (([1.0, 1.0], [1.7e308, 1.7e308], np.eye(2)), {}, ValueError, "total mass of `b` overflows"),
         (([0.5, 0.5], [1.0], [[1.0], [2.0]]), {"max_iter": 10}, TypeError, "`max_pivots`"),
         (([0.5, 0.5], [1.0], [[1.0], [2.0]]), {"max_pivots": 0}, ValueError, "`max_pivots`"),
         (([0.5, 0.5], [1.0], [[1.0], [2.0]]), {"max_pivots": 1.5}, TypeError, "`max_pivots`"),
@@ -238,3 +241,34 @@ def test_certify_rejects_bad_input():
         certify(res, a, b, [[np.nan, 1.0], [1.0, 0.0]])
     with pytest.raises(ValueError, match="same total mass"):
         certify(res, a, [0.5, 0.6], M)
+
+
+def test_certify_validates_its_options_and_result():
+    a = b = np.array([0.5, 0.5])
+    M = np.array([[0.0, 1.0], [1.0, 0.0]])
+    res = emd(a, b, M)
+
+    class WrongSparsePlan:
+        plan, u, v, cost = scipy.sparse.coo_array(np.eye(3)), res.u, res.v, res.cost
+
+    class TextCost:
+        plan, u, v, cost = res.plan, res.u, res.v, "cheap"
+
+    for rtol, exc in [(1.0, ValueError), (0.0, ValueError), (-1e-9, ValueError),
+                      (np.nan, ValueError), ("x", TypeError), (None, TypeError),
+                      (True, TypeError)]:
+        with pytest.raises(exc, match="`rtol`"):
+            certify(res, a, b, M, rtol=rtol)
+    with pytest.raises(TypeError, match="`result` must have"):
+        certify(None, a, b, M)
+    with pytest.raises(ValueError, match="`plan` has shape"):
+        certify(WrongSparsePlan, a, b, M)
+    with pytest.raises(TypeError, match="`result.cost`"):
+        certify(TextCost, a, b, M)
+    # the worst plan is never certified, whatever rtol below 1 allows
+    worst = emd(a, b, -M)  # maximises the cost under M
+
+    class Worst:
+        plan, u, v, cost = worst.plan, worst.u, worst.v, 1.0
+
+    assert not certify(Worst, a, b, M, rtol=0.999).ok
