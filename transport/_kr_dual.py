@@ -23,6 +23,7 @@ from divergences import align
 from . import _kr_kernels as kern
 from ._metrics import METRICS, pair_costs, validate_metric
 from ._results import warn_uncertified
+from ._scaling import cloud_scale
 from ._validation import as_float_array, validate_cap
 
 __all__ = ["KRDualResult", "kr_dual"]
@@ -144,10 +145,13 @@ class KRDualResult:
             raise ValueError(
                 f"`points` must be finite; row {bad} is {Z[bad].tolist()}."
             )
-        Z = np.ascontiguousarray(Z)
+        # distances on the points and the support rescaled together (exact
+        # power of two), so that they neither overflow nor underflow
+        scaled = cloud_scale(np.ascontiguousarray(Z), self.support, self.metric, 1.0)
         out = np.empty(Z.shape[0])
-        _inf_convolution(Z, self.support, self.f, METRICS[self.metric].code, out)
-        return out
+        _inf_convolution(scaled.X, scaled.Y, np.ldexp(self.f, -scaled.exponent),
+                         METRICS[self.metric].code, out)
+        return np.ldexp(out, scaled.exponent)
 
 
 def _inf_convolution(Z, X, f, code, out):
@@ -508,11 +512,16 @@ def kr_dual(u_values, v_values, u_weights=None, v_weights=None, *,
         f, value = _solve_1d(support[:, 0], p, q)
         status, method, n_iter, n_constraints = "optimal", "1d", 0, 0
     else:
-        f, status, n_iter, n_constraints = _solve_lp(support, p, q, metric, max_rounds)
+        # the LP on the support rescaled by a power of two (distances of tiny
+        # or huge clouds would under- or overflow), f scaled back
+        scaled = cloud_scale(support, support, metric, 1.0)
+        f, status, n_iter, n_constraints = _solve_lp(scaled.X, p, q, metric, max_rounds)
+        f -= math.fsum(f * (p + q)) / 2.0  # E_{(P+Q)/2} f = 0
+        value = math.ldexp(math.fsum(f * (p - q)), scaled.exponent)
+        f = np.ldexp(f, scaled.exponent)
         method = "constraint_generation"
-    f -= math.fsum(f * (p + q)) / 2.0  # E_{(P+Q)/2} f = 0
-    if support.shape[1] != 1:
-        value = math.fsum(f * (p - q))
+    if method == "1d":
+        f -= math.fsum(f * (p + q)) / 2.0
     if status != "optimal":
         value = math.nan
     result = KRDualResult(

@@ -10,21 +10,27 @@ result.  `wasserstein` is a thin wrapper over `solve` (and the closed form
 on the line).
 """
 
+import dataclasses
+
+import numpy as np
 from scipy.spatial.distance import cdist
 
 from ._certify import DEFAULT_RTOL
 from ._emd import solve_problem
+from ._metrics import METRICS, pair_costs
 from ._network_simplex import DEFAULT_MAX_PIVOTS
 from ._results import warn_uncertified
+from ._scaling import cloud_scale, degree, scale_back
 from ._sparse import solve_sparse
 from ._validation import validate_metric, validate_p, validate_point_clouds
 
-__all__ = ["solve", "cost_matrix", "choose_method", "solve_validated", "METHODS",
+__all__ = ["solve", "cost_matrix", "choose_method", "solve_scaled", "METHODS",
            "SPARSE_MIN_PAIRS"]
 
 
 def ground_costs(X, Y, metric, p):
-    """The (n, m) matrix d(x_i, y_j)^p of validated clouds (canonical metric)."""
+    """The (n, m) matrix d(x_i, y_j)^p of validated clouds (canonical metric),
+    as computed: see `cost_matrix` for the version safe at any scale."""
     M = cdist(X, Y, metric=metric)
     if p != 1.0:
         M **= p
@@ -51,7 +57,9 @@ def cost_matrix(u_values, v_values, *, metric="euclidean", p=1):
     Raises
     ------
     ValueError, TypeError
-        As for `wasserstein`.
+        As for `wasserstein`; a ValueError also when a cost over- or
+        underflows float64 (distances are computed on the clouds rescaled
+        by a power of two, so only a cost that truly does not fit fails).
 
     See Also
     --------
@@ -70,7 +78,14 @@ def cost_matrix(u_values, v_values, *, metric="euclidean", p=1):
     array([[7., 2.]])
     """
     X, Y, _, _ = validate_point_clouds(u_values, v_values)
-    return ground_costs(X, Y, validate_metric(metric), validate_p(p))
+    metric = validate_metric(metric)
+    p = validate_p(p)
+    scaled = cloud_scale(X, Y, metric, p)
+    M = ground_costs(scaled.X, scaled.Y, metric, p)
+    if scaled.exponent:
+        M = scale_back(M, scaled.exponent * p * degree(metric),
+                       f"some cost d(x, y)^p (metric {metric!r}, p = {p:g})")
+    return M
 
 
 def _network_simplex(X, Y, a, b, metric, p):
@@ -110,12 +125,58 @@ def _validated_method(method, methods):
     return method
 
 
-def solve_validated(X, Y, a, b, metric, p, method):
-    """A `TransportResult` for validated input; `method` may be "auto".
-    No warning: the caller applies the uncertified rule."""
+def _check_power_underflow(result, X, Y, metric, p):
+    """Raise when a pair the plan uses has a positive distance whose cost
+    d^p underflowed: the LP then saw costs that are not the problem's."""
+    if p * degree(metric) == 1.0 or result.status != "optimal":
+        return
+    plan = result.plan
+    rows = np.ascontiguousarray(plan.row, dtype=np.int64)
+    cols = np.ascontiguousarray(plan.col, dtype=np.int64)
+    d = np.empty(rows.shape[0])
+    c = np.empty(rows.shape[0])
+    code = METRICS[metric].code
+    pair_costs(X, Y, rows, cols, code, 1.0, d)
+    pair_costs(X, Y, rows, cols, code, p, c)
+    lost = (d > 0) & (c < np.finfo(np.float64).tiny)
+    if lost.any():
+        raise ValueError(
+            f"the ground costs d(x, y)^p with p = {p:g} (metric {metric!r}) "
+            f"underflow float64 on pairs the optimal plan uses (distances "
+            f"down to {float(d[lost].min() / max(d.max(), 1e-300)):.3g} of the "
+            f"largest one it uses): W_p is not computable exactly in float64 "
+            f"for this data; a smaller p keeps the costs in range."
+        )
+
+
+def solve_scaled(X, Y, a, b, metric, p, method):
+    """(result, k) for validated input; `method` may be "auto".
+
+    The result is that of the clouds rescaled by `cloud_scale` (unchanged
+    for clouds of ordinary size); costs and potentials of the originals are
+    2^k times its own.  No warning: the caller applies the uncertified rule.
+    """
     if method == "auto":
         method = choose_method(X.shape[0], Y.shape[0], X.shape[1])
-    return METHODS[method](X, Y, a, b, metric, p)
+    scaled = cloud_scale(X, Y, metric, p)
+    result = METHODS[method](scaled.X, scaled.Y, a, b, metric, p)
+    _check_power_underflow(result, scaled.X, scaled.Y, metric, p)
+    return result, scaled.exponent * p * degree(metric)
+
+
+def _scaled_back(result, k):
+    """`result` with cost and potentials multiplied by 2^k (see `solve_scaled`)."""
+    if k == 0:
+        return result
+    cost = float(scale_back(result.cost, k, "the optimal cost W_p^p"))
+    u = scale_back(result.u, k, "a potential u_i")
+    v = scale_back(result.v, k, "a potential v_j")
+    cert = result.certificate
+    with np.errstate(over="ignore", under="ignore"):  # sizes, for information
+        scale, bound = np.ldexp([cert.scale, cert.bound], int(round(k))) if float(
+            k).is_integer() else np.array([cert.scale, cert.bound]) * 2.0 ** min(k, 2000)
+    certificate = dataclasses.replace(cert, scale=float(scale), bound=float(bound))
+    return dataclasses.replace(result, cost=cost, u=u, v=v, certificate=certificate)
 
 
 def solve(u_values, v_values, u_weights=None, v_weights=None, *, p=1,
@@ -156,7 +217,9 @@ def solve(u_values, v_values, u_weights=None, v_weights=None, *, p=1,
     ------
     ValueError
         Bad atoms or weights (NaN, inf, negative, all-zero, mismatched
-        lengths or dimensions, empty), p < 1, an unknown metric or method.
+        lengths or dimensions, empty), p < 1, an unknown metric or method;
+        a cost W_p^p or potential that does not fit in float64, or costs
+        d^p that underflow on the pairs the plan uses.
     TypeError
         Non-numeric input, or a metric or method that is not a string.
 
@@ -174,7 +237,10 @@ def solve(u_values, v_values, u_weights=None, v_weights=None, *, p=1,
     Both methods run our network simplex and certify the answer
     independently (marginals, dual feasibility over all n m pairs, zero
     duality gap); the sparse method proves dual feasibility with a kd-tree
-    scan instead of the matrix.
+    scan instead of the matrix.  Clouds so small or large (or p so large)
+    that costs would over- or underflow are moved to the origin and scaled
+    by a power of two first (every metric is homogeneous), and the answer
+    scaled back.
 
     Examples
     --------
@@ -190,6 +256,7 @@ def solve(u_values, v_values, u_weights=None, v_weights=None, *, p=1,
     p = validate_p(p)
     metric = validate_metric(metric)
     method = _validated_method(method, METHODS)
-    result = solve_validated(X, Y, a, b, metric, p, method)
-    return warn_uncertified(result, f"solve (method {result.method!r})",
-                            f"{result.n_iter} pivots")
+    result, k = solve_scaled(X, Y, a, b, metric, p, method)
+    warn_uncertified(result, f"solve (method {result.method!r})",
+                     f"{result.n_iter} pivots")
+    return _scaled_back(result, k)

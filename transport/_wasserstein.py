@@ -1,7 +1,10 @@
 """Wasserstein distance between weighted point clouds in R^d."""
 
+import math
+
 from ._results import distance_from_cost, require_optimal
-from ._solve import METHODS, _validated_method, solve_validated
+from ._scaling import NOT_REPRESENTABLE, scale_back
+from ._solve import METHODS, _validated_method, solve_scaled
 from ._validation import validate_metric, validate_p, validate_point_clouds
 from ._wasserstein_1d import wasserstein_1d
 
@@ -13,7 +16,10 @@ def _closed_form_1d(X, Y, a, b, metric, p):
     # |x - y|^2: its W_p^p is W_{2p}^{2p} of |x - y|, and the monotone
     # (quantile) coupling is optimal for both convex costs.
     if metric == "sqeuclidean":
-        return wasserstein_1d(X[:, 0], Y[:, 0], a, b, p=2.0 * p) ** 2
+        w = wasserstein_1d(X[:, 0], Y[:, 0], a, b, p=2.0 * p)
+        if w > math.sqrt(float.fromhex("0x1.fffffffffffffp+1023")):
+            raise ValueError(f"W_p under 'sqeuclidean' (W_2p squared) {NOT_REPRESENTABLE}.")
+        return w * w
     return wasserstein_1d(X[:, 0], Y[:, 0], a, b, p=p)
 
 
@@ -55,6 +61,10 @@ def wasserstein(u_values, v_values, u_weights=None, v_weights=None, *, p=1,
     OptimalityError
         The LP could not be certified optimal.
 
+    Notes on range: the clouds are rescaled by a power of two when their
+    costs would over- or underflow, so every W_p that fits in float64 comes
+    back; one that does not raises ValueError.
+
     See Also
     --------
     solve : the plan, potentials and certificate behind the distance.
@@ -87,7 +97,8 @@ def wasserstein(u_values, v_values, u_weights=None, v_weights=None, *, p=1,
                 f"{X.shape[1]}."
             )
         return float(_closed_form_1d(X, Y, a, b, metric, p))
-    result = solve_validated(X, Y, a, b, metric, p, method)
+    result, k = solve_scaled(X, Y, a, b, metric, p, method)
     require_optimal(result, f"wasserstein (method {result.method!r})",
                     f"{result.n_iter} pivots")
-    return distance_from_cost(result.cost, p)
+    # W_p of the originals is 2^(k/p) times that of the rescaled clouds
+    return float(scale_back(distance_from_cost(result.cost, p), k / p, "W_p"))

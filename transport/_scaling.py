@@ -1,0 +1,99 @@
+"""Exact power-of-two rescaling of point clouds, so ground costs stay in range.
+
+A euclidean distance squares coordinate differences: clouds of extent below
+~1e-154 underflow to distance 0 and clouds beyond ~1e154 overflow to inf, and
+d^p overflows far sooner for large p.  Every supported metric is homogeneous
+(d(2^-e x, 2^-e y) = 2^-e d(x, y); sqeuclidean: 2^-2e), so the solvers work
+on the clouds moved to the origin and scaled by a power of two, which
+multiplies each cost by 2^(-e p deg) up to the rounding of the move, and the
+answers are scaled back.  Clouds of ordinary size are left untouched (bit for
+bit the results of the unscaled problem).
+"""
+
+import math
+from collections import namedtuple
+
+import numpy as np
+
+__all__ = ["CloudScale", "cloud_scale", "degree", "scale_back", "NOT_REPRESENTABLE"]
+
+#: Clouds whose diameter bound D has |log2 D| <= SAFE_LOG2 and whose largest
+#: cost D^(p deg) stays below 2^SAFE_COST_LOG2 are solved as given.
+SAFE_LOG2 = 20
+SAFE_COST_LOG2 = 500
+
+NOT_REPRESENTABLE = (
+    "is not representable in float64 (the scaled problem was solved, but "
+    "the answer over- or underflows when scaled back)"
+)
+
+CloudScale = namedtuple("CloudScale", "X Y exponent")
+CloudScale.__doc__ = """Clouds to solve on and the scale of their costs.
+
+Distances of the originals are 2^exponent times those of X, Y (sqeuclidean:
+2^(2 exponent)); exponent 0 means X, Y are the inputs themselves.
+"""
+
+
+def degree(metric):
+    """How distances scale with the coordinates: 2 for sqeuclidean, else 1."""
+    return 2 if metric == "sqeuclidean" else 1
+
+
+def _half_extents(X, Y):
+    """Per-axis half extents of the joint bounding box, and its lower corner
+    (halves first, so that neither overflows)."""
+    lo = np.minimum(X.min(axis=0), Y.min(axis=0))
+    hi = np.maximum(X.max(axis=0), Y.max(axis=0))
+    return hi * 0.5 - lo * 0.5, lo
+
+
+def _log2_diameter(h, metric):
+    """log2 of a bound of the distances of a box with half extents h > 0
+    somewhere; -inf when all h are 0."""
+    top = float(h.max())
+    if top == 0.0:
+        return -math.inf
+    r = h / top  # in [0, 1]: no over- or underflow below
+    if metric in ("euclidean", "sqeuclidean"):
+        rel = math.sqrt(float(np.dot(r, r)))
+    elif metric == "cityblock":
+        rel = float(r.sum())
+    else:
+        rel = 1.0
+    return math.log2(top) + 1.0 + math.log2(rel)
+
+
+def cloud_scale(X, Y, metric, p):
+    """The clouds to solve on: X, Y themselves when their costs are safely in
+    range, else both moved to the origin and scaled by 2^-e so that every
+    distance is at most 1."""
+    h, lo = _half_extents(X, Y)
+    log_d = _log2_diameter(h, metric)
+    if log_d == -math.inf:
+        return CloudScale(X, Y, 0)  # one point: every cost is 0
+    deg = degree(metric)
+    if abs(log_d) <= SAFE_LOG2 and p * deg * abs(log_d) <= SAFE_COST_LOG2:
+        return CloudScale(X, Y, 0)
+    e = math.ceil(log_d)
+    if e > 0:  # scale down first: moving huge coordinates could overflow
+        Xs = np.ldexp(X, -e) - np.ldexp(lo, -e)
+        Ys = np.ldexp(Y, -e) - np.ldexp(lo, -e)
+    else:  # move first: scaling up coordinates far from the origin could overflow
+        Xs = np.ldexp(X - lo, -e)
+        Ys = np.ldexp(Y - lo, -e)
+    return CloudScale(np.ascontiguousarray(Xs), np.ascontiguousarray(Ys), e)
+
+
+def scale_back(value, exponent, what):
+    """value * 2^exponent (exact for an integer exponent); raises ValueError
+    when a finite, nonzero `value` over- or underflows on the way."""
+    with np.errstate(over="ignore", under="ignore"):  # reported below
+        whole = math.floor(exponent)
+        part = exponent - whole  # in [0, 1): 2^part is in [1, 2)
+        value = np.asarray(value, dtype=np.float64)
+        out = np.ldexp(value * 2.0**part if part else value, whole)
+    bad = (~np.isfinite(out) & np.isfinite(value)) | ((out == 0) & (value != 0))
+    if np.any(bad):
+        raise ValueError(f"{what} {NOT_REPRESENTABLE}.")
+    return out
