@@ -7,9 +7,12 @@ optimum of min <P, M> s.t. P 1 = a, P^T 1 = b, P >= 0 when
 2. u_i + v_j <= M_ij for all i, j                  (dual feasibility);
 3. <P, M> = sum a u + sum b v                      (zero duality gap),
 
-each up to floating-point tolerances.  The checker reads only the result and
-the problem, never the solver's internals, and the all-pairs dual check reads
-M in place in blocks (no n x m temporary).
+each up to floating-point tolerances, measured against the scale of the
+numbers the proof is made of -- the costs the plan uses and the potentials --
+so that entries of M the plan does not touch (a single huge cost) cannot
+loosen it.  The checker reads only the result and the problem, never the
+solver's internals, and the all-pairs dual check reads M in place (no n x m
+temporary).
 """
 
 from dataclasses import dataclass
@@ -19,13 +22,13 @@ from numba import njit
 
 from ._validation import validate_problem, validate_rtol
 
-__all__ = ["Certificate", "certify", "certify_arrays", "certificate_from", "max_abs", "DEFAULT_RTOL"]
+__all__ = ["Certificate", "certify", "certify_arrays", "certificate_from", "DEFAULT_RTOL"]
 
 #: Default relative tolerance of certificates: dual violations and the gap are
-#: measured against ``scale = max|M| * sum(a)``-type magnitudes (see
-#: `certify`).  The network simplex computes potentials by sums along tree
-#: paths, whose rounding error grows like (path length) * eps * max|M|; 1e-9
-#: leaves room for paths of ~10^6 arcs.
+#: measured against ``scale * sum(a)``-type magnitudes (see `certify`).  The
+#: network simplex computes potentials by sums along tree paths, whose
+#: rounding error grows like (path length) * eps * scale; 1e-9 leaves room
+#: for paths of ~10^6 arcs.
 DEFAULT_RTOL = 1e-9
 
 
@@ -36,7 +39,8 @@ class Certificate:
     Attributes
     ----------
     ok : bool
-        All checks passed: the cost is optimal up to ``bound``.
+        All checks passed: the cost is within ``bound`` <= 3 rtol * scale *
+        mass of the optimum (see `certify`, Notes).
     marginal_error : float
         max_i |P 1 - a|_i and max_j |P^T 1 - b|_j, the larger, relative to
         the total mass.
@@ -49,10 +53,13 @@ class Certificate:
     cost_error : float
         |reported cost - <P, M>| relative to ``scale * mass``.
     bound : float
-        An absolute bound on |cost - optimum| implied by the measured
-        violations (weak duality).
+        (gap + dual_violation + marginal_error) * scale * mass: the cost
+        exceeds the optimum by at most (gap + dual_violation) * scale * mass
+        (weak duality), and the plan's marginal error moves the optimum by
+        at most marginal_error * scale * mass to first order.
     scale : float
-        max(|M|) + max|u| + max|v|: the magnitude tolerances are relative to.
+        max |M_ij| over the pairs the plan uses + max|u| + max|v|: the
+        optimum's own scale, which the tolerances are relative to.
     rtol : float
         The tolerance each relative quantity was compared with.
     """
@@ -79,18 +86,6 @@ def max_dual_violation(u, v, M):
             d = ui + v[j] - M[i, j]
             if d > worst:
                 worst = d
-    return worst
-
-
-@njit(cache=True, nogil=True)
-def max_abs(M):
-    """max |M_ij|, reading M in place (np.abs(M).max() makes an n x m copy)."""
-    worst = 0.0
-    for i in range(M.shape[0]):
-        for j in range(M.shape[1]):
-            x = abs(M[i, j])
-            if x > worst:
-                worst = x
     return worst
 
 
@@ -170,7 +165,9 @@ def certify(result, a, b, M, *, rtol=DEFAULT_RTOL):
 
     Notes
     -----
-    With mass = sum(a) and scale = max|M| + max|u| + max|v|, the checks are
+    With mass = sum(a) and scale = max |M_ij| over the plan's positive
+    entries + max|u| + max|v| (costs the plan does not use do not count), the
+    checks are
 
     .. math::
 
@@ -180,9 +177,12 @@ def certify(result, a, b, M, *, rtol=DEFAULT_RTOL):
 
     and the duality gap :math:`|\langle P, M\rangle - a^\top u - b^\top v|
     \le \mathrm{rtol}\cdot\mathrm{scale}\cdot\mathrm{mass}`.  By weak duality,
-    (u, v - delta) with delta the dual violation is feasible, so the cost is
-    within ``bound = gap + delta * mass + (marginal error) * scale`` of the
-    optimum.  The all-pairs dual check costs O(nm) and reads M in place.
+    (u, v - delta) with delta the dual violation is feasible, so the cost
+    exceeds the optimum by at most gap + delta * mass; the marginal error
+    moves the optimum by at most (marginal error) * (max|u| + max|v|) to
+    first order.  ``ok`` therefore means: cost within 3 rtol * scale * mass
+    of the optimum, on the optimum's own scale.  The all-pairs dual check
+    costs O(nm) and reads M in place.
 
     Examples
     --------
@@ -217,33 +217,29 @@ def certify(result, a, b, M, *, rtol=DEFAULT_RTOL):
     return certify_arrays(rows, cols, flows, u, v, cost, a, b, M, rtol)
 
 
-def certify_arrays(rows, cols, flows, u, v, cost, a, b, M, rtol=DEFAULT_RTOL,
-                   cost_scale=None):
-    """`certify` on validated arrays: a sparse plan (rows, cols, flows).
-
-    `cost_scale` is max|M| when the caller already has it.
-    """
-    if cost_scale is None:
-        cost_scale = float(max_abs(M))
+def certify_arrays(rows, cols, flows, u, v, cost, a, b, M, rtol=DEFAULT_RTOL):
+    """`certify` on validated arrays: a sparse plan (rows, cols, flows)."""
     return certificate_from(
         rows, cols, flows, np.ascontiguousarray(M[rows, cols]), u, v, cost, a, b,
-        float(max_dual_violation(u, v, M)), cost_scale, rtol,
+        float(max_dual_violation(u, v, M)), rtol,
     )
 
 
 def certificate_from(rows, cols, flows, pair_costs, u, v, cost, a, b,
-                     max_violation, cost_scale, rtol=DEFAULT_RTOL):
+                     max_violation, rtol=DEFAULT_RTOL):
     """The `Certificate` of a sparse plan from its measured residuals.
 
-    `pair_costs` are the costs of the plan's pairs, `max_violation` is
+    `pair_costs` are the costs of the plan's pairs and `max_violation` is
     max_ij (u_i + v_j - c_ij) over all pairs (however the caller scanned
-    them) and `cost_scale` bounds |c_ij| (max|M| for a dense matrix).
+    them).
     """
     n, m = u.shape[0], v.shape[0]
     mass = float(a.sum())
     row_sums, col_sums, plan_cost, min_flow = sparse_plan_sums(
         rows, cols, flows, pair_costs, n, m)
-    scale = float(cost_scale + np.abs(u).max() + np.abs(v).max())
+    used = pair_costs[flows > 0]
+    used_scale = float(np.abs(used).max()) if used.size else 0.0
+    scale = float(used_scale + np.abs(u).max() + np.abs(v).max())
     scale = max(scale, np.finfo(np.float64).tiny)
     marginal_error = (
         max(np.abs(row_sums - a).max(), np.abs(col_sums - b * (mass / b.sum())).max()) / mass

@@ -2,8 +2,9 @@
 
 import numpy as np
 
-from ._certify import DEFAULT_RTOL, certify_arrays, max_abs
-from ._network_simplex import DEFAULT_MAX_PIVOTS, solve_dense
+from ._certify import DEFAULT_RTOL, certify_arrays
+from ._network_simplex import DEFAULT_MAX_PIVOTS, max_abs, solve_dense
+from ._results import OPTIMAL
 from ._results import require_optimal, transport_result, warn_uncertified
 from ._validation import validate_cap, validate_problem, validate_rtol
 
@@ -48,37 +49,85 @@ def _restore_dropped_duals(u_kept, v_kept, rows_kept, cols_kept, M):
     return u, v
 
 
-def solve_problem(a, b, M, max_pivots=DEFAULT_MAX_PIVOTS, rtol=DEFAULT_RTOL):
-    """Solve and certify a validated problem; returns a `TransportResult`
-    (no warning: the public function applies the uncertified rule).
+#: A certificate that fails on the optimum's own scale while max|M| is more
+#: than this many times that scale gets a second solve on M clipped from
+#: above (see `solve_problem`).
+_CLIP_TRIGGER = 64.0
 
-    `b` is rescaled to the total mass of `a` (they agree to `MASS_RTOL`), so
-    that the network is exactly balanced up to rounding.
+#: Clip levels: CLIP_START * (the first solve's certificate scale), raised
+#: by CLIP_STEP while the clipped solve's plan uses a clipped pair.
+_CLIP_START = 4.0
+_CLIP_STEP = 256.0
+
+
+def _solve_on(Ms, a, b, M, rows_kept, cols_kept, max_pivots, rtol, ms_abs=None):
+    """Solve with costs Ms (M itself, or M clipped from above, Ms <= M) and
+    certify the plan and potentials against M itself.
+
+    Returns (code, rows, cols, flows, u, v, cost, certificate, n_iter); the
+    potentials are feasible for Ms, hence for M.
     """
     n, m = M.shape
-    b = b * (a.sum() / b.sum())
-    rows_kept = np.flatnonzero(a > 0)
-    cols_kept = np.flatnonzero(b > 0)
-    dropped = rows_kept.size < n or cols_kept.size < m
-    cost_scale = float(max_abs(M))  # one pass, shared by solver and certificate
-    if dropped:  # zero-mass rows/columns: solve the smaller problem (a copy)
-        sub = np.ascontiguousarray(M[np.ix_(rows_kept, cols_kept)])
+    if rows_kept.size < n or cols_kept.size < m:
+        # zero-mass rows/columns: solve the smaller problem (a copy)
+        sub = np.ascontiguousarray(Ms[np.ix_(rows_kept, cols_kept)])
         out = solve_dense(a[rows_kept], b[cols_kept], sub, max_pivots=max_pivots)
         rows = rows_kept[out.rows]
         cols = cols_kept[out.cols]
-        u, v = _restore_dropped_duals(out.u, out.v, rows_kept, cols_kept, M)
+        u, v = _restore_dropped_duals(out.u, out.v, rows_kept, cols_kept, Ms)
     else:
-        out = solve_dense(a, b, M, max_pivots=max_pivots, max_abs_cost=cost_scale)
+        out = solve_dense(a, b, Ms, max_pivots=max_pivots, max_abs_cost=ms_abs)
         rows, cols, u, v = out.rows, out.cols, out.u, out.v
     # Potentials are defined up to (u + c, v - c): fix v = 0 at the first
     # positive-mass target.
     shift = v[cols_kept[0]]
     u = u + shift
     v = v - shift
-    certificate = certify_arrays(rows, cols, out.flows, u, v, out.cost, a, b, M,
-                                 rtol, cost_scale)
-    return transport_result(out.status, certificate, rows, cols, out.flows, u, v,
-                            out.cost, (n, m), out.n_iter, "network_simplex")
+    cost = float(np.dot(out.flows, M[rows, cols]))
+    certificate = certify_arrays(rows, cols, out.flows, u, v, cost, a, b, M, rtol)
+    return out.status, rows, cols, out.flows, u, v, cost, certificate, out.n_iter
+
+
+def solve_problem(a, b, M, max_pivots=DEFAULT_MAX_PIVOTS, rtol=DEFAULT_RTOL):
+    """Solve and certify a validated problem; returns a `TransportResult`
+    (no warning: the public function applies the uncertified rule).
+
+    `b` is rescaled to the total mass of `a` (they agree to `MASS_RTOL`), so
+    that the network is exactly balanced up to rounding.
+
+    The simplex prices with a tolerance relative to max|M|, the certificate
+    measures on the optimum's own scale (the costs the plan uses and the
+    potentials).  When the two are far apart -- tiny costs beside a huge one
+    the plan never uses -- and the certificate fails, the problem is solved
+    again on M clipped from above at a few times the optimum's scale, where
+    the pricing tolerance is relative to that scale: potentials feasible
+    for the clipped costs are feasible for M, so a plan that uses no
+    clipped pair is certified against M itself.
+    """
+    n, m = M.shape
+    b = b * (a.sum() / b.sum())
+    rows_kept = np.flatnonzero(a > 0)
+    cols_kept = np.flatnonzero(b > 0)
+    cost_scale = float(max_abs(M))
+    out = _solve_on(M, a, b, M, rows_kept, cols_kept, max_pivots, rtol, cost_scale)
+    n_iter = out[-1]
+    level = _CLIP_START * out[7].scale
+    while (out[0] == OPTIMAL and not out[7].ok
+           and 0.0 < level and cost_scale > _CLIP_TRIGGER * out[7].scale):
+        Ms = np.minimum(M, level)
+        out = _solve_on(Ms, a, b, M, rows_kept, cols_kept, max_pivots, rtol)
+        n_iter += out[-1]
+        if not (M[out[1], out[2]] > level).any():
+            break  # the plan uses no clipped pair: out is the answer for M
+        level *= _CLIP_STEP
+        if level >= cost_scale:
+            out = _solve_on(M, a, b, M, rows_kept, cols_kept, max_pivots, rtol,
+                            cost_scale)
+            n_iter += out[-1]
+            break
+    code, rows, cols, flows, u, v, cost, certificate, _ = out
+    return transport_result(code, certificate, rows, cols, flows, u, v, cost,
+                            (n, m), n_iter, "network_simplex")
 
 
 def emd(a, b, M, **options):
@@ -132,10 +181,14 @@ def emd(a, b, M, **options):
     total of `a` before solving.
 
     Tolerances: an arc enters the basis when its reduced cost is below
-    -2^-44 * max|M| (5.7e-14 relative); the certificate accepts marginal errors up to
-    ``rtol * sum(a)``, dual violations up to ``rtol * scale`` and a duality
-    gap up to ``rtol * scale * sum(a)``, with scale = max|M| + max|u| +
-    max|v|.
+    -2^-44 * max|M| (5.7e-14 relative); the certificate accepts marginal
+    errors up to ``rtol * sum(a)``, dual violations up to ``rtol * scale``
+    and a duality gap up to ``rtol * scale * sum(a)``, with scale the
+    optimum's own: max |M_ij| over the pairs the plan uses + max|u| +
+    max|v|.  When max|M| is far above that scale (tiny costs beside huge
+    unused ones) and the first solve cannot be certified, the problem is
+    solved again on M clipped from above near the optimum's scale, so that
+    "optimal" always means within ~rtol of the optimum itself.
 
     Examples
     --------

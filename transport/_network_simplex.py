@@ -21,9 +21,8 @@ from collections import namedtuple
 
 import numpy as np
 
-from ._certify import max_abs
 from ._results import INFEASIBLE, NUMERICAL, OPTIMAL
-from ._simplex_kernels import run_arcs_kernel, solve_dense_kernel
+from ._simplex_kernels import max_abs, run_arcs_kernel, solve_dense_kernel
 from ._simplex_tree import artificial_tree, forest_tree
 
 __all__ = [
@@ -35,6 +34,7 @@ __all__ = [
     "solve_arcs",
     "ArcSimplex",
     "transport_art_cost",
+    "max_abs",
 ]
 
 #: An arc enters when its reduced cost is below -PRICE_RTOL * scale, scale

@@ -31,7 +31,7 @@ from numba import njit
 from ._results import MAX_PIVOTS, NUMERICAL, OPTIMAL
 from ._simplex_tree import artificial_tree, refresh_flows, refresh_potentials
 
-__all__ = ["pivot", "solve_dense_kernel", "run_arcs_kernel"]
+__all__ = ["pivot", "solve_dense_kernel", "run_arcs_kernel", "max_abs"]
 
 _OPTS = dict(cache=True, nogil=True)
 
@@ -357,3 +357,15 @@ def run_arcs_kernel(supply, src, dst, cost, tree, max_pivots, tol, block, first)
     refresh_flows(supply, tree)
     refresh_potentials(tree)
     return n_iter, status
+
+
+@njit(**_OPTS)
+def max_abs(M):
+    """max |M_ij|, reading M in place (np.abs(M).max() makes an n x m copy)."""
+    worst = 0.0
+    for i in range(M.shape[0]):
+        for j in range(M.shape[1]):
+            x = abs(M[i, j])
+            if x > worst:
+                worst = x
+    return worst

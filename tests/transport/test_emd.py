@@ -5,6 +5,8 @@ import warnings
 import numpy as np
 import ot
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 import scipy.sparse
 from scipy.spatial.distance import cdist
@@ -272,3 +274,32 @@ def test_certify_validates_its_options_and_result():
         plan, u, v, cost = worst.plan, worst.u, worst.v, 1.0
 
     assert not certify(Worst, a, b, M, rtol=0.999).ok
+
+
+@settings(max_examples=40)
+@given(seed=st.integers(0, 10**6), small=st.integers(-12, 0), big=st.integers(3, 12),
+       n_big=st.integers(1, 4))
+def test_optimal_means_optimal_on_the_optimums_own_scale(seed, small, big, n_big):
+    """Tiny costs beside a few huge ones the optimum never uses: "optimal"
+    must mean within rtol of the optimum itself, not of max|M|."""
+    rng = np.random.default_rng(seed)
+    n, m = 25, 20
+    M = rng.random((n, m)) * 10.0**small
+    big_at = (rng.integers(0, n, n_big), rng.integers(0, m, n_big))
+    M[big_at] = 10.0**big
+    a, b = rng.random(n), rng.random(m)
+    a, b = a / a.sum(), b / b.sum()
+    # reference: POT on the costs in units of the small ones, the huge
+    # entries lowered to 100 (still never worth using)
+    Mr = M / 10.0**small
+    Mr[big_at] = 100.0
+    G = ot.emd(a, b, Mr, numItermax=10**8)
+    assume = (G[big_at] == 0).all()
+    if not assume:
+        return
+    ref = float((G * Mr).sum()) * 10.0**small
+    res = emd(a, b, M)
+    assert res.status == "optimal"
+    assert res.certificate.scale < 10.0 ** (small + 2)  # the optimum's own scale
+    assert_allclose(res.cost, ref, rtol=1e-9)
+    assert certify(res, a, b, M).ok
