@@ -15,11 +15,13 @@ solver's internals, and the all-pairs dual check reads M in place (no n x m
 temporary).
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
 
+from ._validation import total as _total
 from ._validation import validate_problem, validate_rtol
 
 __all__ = ["Certificate", "certify", "certify_arrays", "certificate_from", "DEFAULT_RTOL"]
@@ -225,6 +227,63 @@ def certify_arrays(rows, cols, flows, u, v, cost, a, b, M, rtol=DEFAULT_RTOL):
     )
 
 
+@njit(cache=True, nogil=True)
+def _max_abs_1d(x):
+    worst = 0.0
+    for k in range(x.shape[0]):
+        if abs(x[k]) > worst:
+            worst = abs(x[k])
+    return worst
+
+
+@njit(cache=True, nogil=True)
+def certificate_numbers(rows, cols, flows, pair_costs, u, v, cost, a, b,
+                        max_violation):
+    """The measured residuals of a sparse plan, in `Certificate`'s order:
+    (marginal_error, negative_mass, dual_violation, gap, cost_error, bound,
+    scale), and the plan's cost sum(flows * pair_costs).  `b` is compared
+    after rescaling to the total of `a`."""
+    n, m = u.shape[0], v.shape[0]
+    mass = _total(a)
+    b_scale = mass / _total(b)
+    row_sums, col_sums, plan_cost, min_flow = sparse_plan_sums(
+        rows, cols, flows, pair_costs, n, m)
+    used_scale = 0.0
+    for k in range(flows.shape[0]):
+        if flows[k] > 0.0 and abs(pair_costs[k]) > used_scale:
+            used_scale = abs(pair_costs[k])
+    scale = used_scale + _max_abs_1d(u) + _max_abs_1d(v)
+    scale = max(scale, 2.2250738585072014e-308)
+    worst = 0.0
+    dual_value = 0.0
+    for i in range(n):
+        worst = max(worst, abs(row_sums[i] - a[i]))
+        dual_value += a[i] * u[i]
+    for j in range(m):
+        bj = b[j] * b_scale
+        worst = max(worst, abs(col_sums[j] - bj))
+        dual_value += bj * v[j]
+    out = np.empty(7)
+    out[0] = worst / mass
+    out[1] = max(0.0, -min_flow) / mass if flows.shape[0] else 0.0
+    out[2] = max(0.0, max_violation) / scale
+    out[3] = abs(plan_cost - dual_value) / (scale * mass)
+    out[4] = abs(cost - plan_cost) / (scale * mass)
+    out[5] = (out[3] + out[2] + out[0]) * scale * mass
+    out[6] = scale
+    return out, plan_cost
+
+
+def certificate_of(numbers, rtol):
+    """The `Certificate` from `certificate_numbers`' residuals."""
+    (marginal_error, negative_mass, violation, gap, cost_error, bound,
+     scale) = (float(x) for x in numbers)
+    checked = (marginal_error, negative_mass, violation, gap, cost_error)
+    ok = all(math.isfinite(x) and x <= rtol for x in checked)
+    return Certificate(ok, marginal_error, negative_mass, violation, gap,
+                       cost_error, bound, scale, float(rtol))
+
+
 def certificate_from(rows, cols, flows, pair_costs, u, v, cost, a, b,
                      max_violation, rtol=DEFAULT_RTOL):
     """The `Certificate` of a sparse plan from its measured residuals.
@@ -233,40 +292,6 @@ def certificate_from(rows, cols, flows, pair_costs, u, v, cost, a, b,
     max_ij (u_i + v_j - c_ij) over all pairs (however the caller scanned
     them).
     """
-    n, m = u.shape[0], v.shape[0]
-    mass = float(a.sum())
-    row_sums, col_sums, plan_cost, min_flow = sparse_plan_sums(
-        rows, cols, flows, pair_costs, n, m)
-    used = pair_costs[flows > 0]
-    used_scale = float(np.abs(used).max()) if used.size else 0.0
-    scale = float(used_scale + np.abs(u).max() + np.abs(v).max())
-    scale = max(scale, np.finfo(np.float64).tiny)
-    marginal_error = (
-        max(np.abs(row_sums - a).max(), np.abs(col_sums - b * (mass / b.sum())).max()) / mass
-    )
-    negative_mass = max(0.0, -min_flow) / mass if flows.size else 0.0
-    violation = max(0.0, max_violation) / scale
-    dual_value = float(a @ u + b @ v)
-    gap = abs(plan_cost - dual_value) / (scale * mass)
-    cost_error = abs(cost - plan_cost) / (scale * mass)
-    bound = (gap + violation + marginal_error) * scale * mass
-    finite = np.isfinite([marginal_error, violation, gap, cost_error]).all()
-    ok = bool(
-        finite
-        and marginal_error <= rtol
-        and negative_mass <= rtol
-        and violation <= rtol
-        and gap <= rtol
-        and cost_error <= rtol
-    )
-    return Certificate(
-        ok=ok,
-        marginal_error=float(marginal_error),
-        negative_mass=float(negative_mass),
-        dual_violation=float(violation),
-        gap=float(gap),
-        cost_error=float(cost_error),
-        bound=float(bound),
-        scale=scale,
-        rtol=float(rtol),
-    )
+    numbers, _ = certificate_numbers(rows, cols, flows, pair_costs, u, v,
+                                     float(cost), a, b, float(max_violation))
+    return certificate_of(numbers, rtol)

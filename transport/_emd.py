@@ -1,17 +1,25 @@
 """Exact discrete optimal transport on a cost matrix: `emd` and `emd2`."""
 
+from collections import namedtuple
+
 import numpy as np
 
-from ._certify import DEFAULT_RTOL, certify_arrays
-from ._network_simplex import DEFAULT_MAX_PIVOTS, max_abs, solve_dense
-from ._results import OPTIMAL
-from ._results import require_optimal, transport_result, warn_uncertified
-from ._validation import validate_cap, validate_problem, validate_rtol
+from ._certify import DEFAULT_RTOL, certificate_numbers, certificate_of, max_dual_violation
+from ._network_simplex import (DEFAULT_MAX_PIVOTS, ZERO_MASS, max_abs, solve_dense,
+                               solve_dense_certified)
+from ._results import (OPTIMAL, OptimalityError, status_name, transport_result,
+                       warn_uncertified)
+from ._validation import (plain_problem, total, validate_cap, validate_problem,
+                          validate_rtol)
 
 __all__ = ["emd", "emd2", "solve_problem"]
 
+_Solution = namedtuple("_Solution", "code rows cols flows u v cost certificate n_iter")
+
 
 def _parse_options(options):
+    if not options:
+        return DEFAULT_MAX_PIVOTS, DEFAULT_RTOL
     known = {"max_pivots", "rtol"}
     unknown = set(options) - known
     if unknown:
@@ -60,74 +68,98 @@ _CLIP_START = 4.0
 _CLIP_STEP = 256.0
 
 
-def _solve_on(Ms, a, b, M, rows_kept, cols_kept, max_pivots, rtol, ms_abs=None):
+def _solve_on(Ms, a, b, M, rows_kept, cols_kept, max_pivots, rtol):
     """Solve with costs Ms (M itself, or M clipped from above, Ms <= M) and
-    certify the plan and potentials against M itself.
-
-    Returns (code, rows, cols, flows, u, v, cost, certificate, n_iter); the
-    potentials are feasible for Ms, hence for M.
+    certify the plan and potentials against M itself; a `_Solution`.  The
+    potentials are feasible for Ms, hence for M.  Zero-mass rows and columns
+    (outside rows_kept, cols_kept) are left out of the solve (a copy) and
+    their potentials restored.
     """
     n, m = M.shape
     if rows_kept.size < n or cols_kept.size < m:
-        # zero-mass rows/columns: solve the smaller problem (a copy)
         sub = np.ascontiguousarray(Ms[np.ix_(rows_kept, cols_kept)])
         out = solve_dense(a[rows_kept], b[cols_kept], sub, max_pivots=max_pivots)
         rows = rows_kept[out.rows]
         cols = cols_kept[out.cols]
         u, v = _restore_dropped_duals(out.u, out.v, rows_kept, cols_kept, Ms)
     else:
-        out = solve_dense(a, b, Ms, max_pivots=max_pivots, max_abs_cost=ms_abs)
+        out = solve_dense(a, b, Ms, max_pivots=max_pivots)
         rows, cols, u, v = out.rows, out.cols, out.u, out.v
     # Potentials are defined up to (u + c, v - c): fix v = 0 at the first
     # positive-mass target.
     shift = v[cols_kept[0]]
     u = u + shift
     v = v - shift
-    cost = float(np.dot(out.flows, M[rows, cols]))
-    certificate = certify_arrays(rows, cols, out.flows, u, v, cost, a, b, M, rtol)
-    return out.status, rows, cols, out.flows, u, v, cost, certificate, out.n_iter
+    costs = np.ascontiguousarray(M[rows, cols])
+    cost = float(total(out.flows * costs))
+    numbers, _ = certificate_numbers(rows, cols, out.flows, costs, u, v, cost, a, b,
+                                     float(max_dual_violation(u, v, M)))
+    return _Solution(out.status, rows, cols, out.flows, u, v, cost,
+                     certificate_of(numbers, rtol), out.n_iter)
+
+
+def _solve(a, b, M, max_pivots, rtol):
+    """Solve and certify a validated problem: a `_Solution`.
+
+    Positive masses are solved and certified in one compiled call; zero
+    masses are dropped first (`_solve_on`).  The simplex prices with a
+    tolerance relative to max|M|, the certificate measures on the optimum's
+    own scale (the costs the plan uses and the potentials).  When the two
+    are far apart -- tiny costs beside a huge one the plan never uses -- and
+    the certificate fails, the problem is solved again on M clipped from
+    above at a few times the optimum's scale, where the pricing tolerance is
+    relative to that scale: potentials feasible for the clipped costs are
+    feasible for M, so a plan that uses no clipped pair is certified against
+    M itself.
+    """
+    out = solve_dense_certified(a, b, M, max_pivots=max_pivots)
+    if out[0] == ZERO_MASS:
+        b = b * (total(a) / total(b))
+        rows_kept = np.flatnonzero(a > 0)
+        cols_kept = np.flatnonzero(b > 0)
+        sol = _solve_on(M, a, b, M, rows_kept, cols_kept, max_pivots, rtol)
+    else:
+        code, rows, cols, flows, u, v, cost, numbers, n_iter = out
+        sol = _Solution(code, rows, cols, flows, u, v, cost,
+                        certificate_of(numbers, rtol), n_iter)
+        if sol.code != OPTIMAL or sol.certificate.ok:
+            return sol
+        b = b * (total(a) / total(b))
+        rows_kept = np.arange(a.shape[0])
+        cols_kept = np.arange(b.shape[0])
+    cost_scale = float(max_abs(M))
+    n_iter = sol.n_iter
+    level = _CLIP_START * sol.certificate.scale
+    while (sol.code == OPTIMAL and not sol.certificate.ok
+           and 0.0 < level and cost_scale > _CLIP_TRIGGER * sol.certificate.scale):
+        clipped = _solve_on(np.minimum(M, level), a, b, M, rows_kept, cols_kept,
+                            max_pivots, rtol)
+        n_iter += clipped.n_iter
+        sol = clipped._replace(n_iter=n_iter)
+        if not (M[clipped.rows, clipped.cols] > level).any():
+            break  # the plan uses no clipped pair: the answer for M
+        level *= _CLIP_STEP
+        if level >= cost_scale:
+            sol = _solve_on(M, a, b, M, rows_kept, cols_kept, max_pivots, rtol)
+            sol = sol._replace(n_iter=n_iter + sol.n_iter)
+            break
+    return sol
 
 
 def solve_problem(a, b, M, max_pivots=DEFAULT_MAX_PIVOTS, rtol=DEFAULT_RTOL):
     """Solve and certify a validated problem; returns a `TransportResult`
-    (no warning: the public function applies the uncertified rule).
+    (no warning: the public function applies the uncertified rule)."""
+    sol = _solve(a, b, M, max_pivots, rtol)
+    return transport_result(sol.code, sol.certificate, sol.rows, sol.cols, sol.flows,
+                            sol.u, sol.v, sol.cost, M.shape, sol.n_iter,
+                            "network_simplex")
 
-    `b` is rescaled to the total mass of `a` (they agree to `MASS_RTOL`), so
-    that the network is exactly balanced up to rounding.
 
-    The simplex prices with a tolerance relative to max|M|, the certificate
-    measures on the optimum's own scale (the costs the plan uses and the
-    potentials).  When the two are far apart -- tiny costs beside a huge one
-    the plan never uses -- and the certificate fails, the problem is solved
-    again on M clipped from above at a few times the optimum's scale, where
-    the pricing tolerance is relative to that scale: potentials feasible
-    for the clipped costs are feasible for M, so a plan that uses no
-    clipped pair is certified against M itself.
-    """
-    n, m = M.shape
-    b = b * (a.sum() / b.sum())
-    rows_kept = np.flatnonzero(a > 0)
-    cols_kept = np.flatnonzero(b > 0)
-    cost_scale = float(max_abs(M))
-    out = _solve_on(M, a, b, M, rows_kept, cols_kept, max_pivots, rtol, cost_scale)
-    n_iter = out[-1]
-    level = _CLIP_START * out[7].scale
-    while (out[0] == OPTIMAL and not out[7].ok
-           and 0.0 < level and cost_scale > _CLIP_TRIGGER * out[7].scale):
-        Ms = np.minimum(M, level)
-        out = _solve_on(Ms, a, b, M, rows_kept, cols_kept, max_pivots, rtol)
-        n_iter += out[-1]
-        if not (M[out[1], out[2]] > level).any():
-            break  # the plan uses no clipped pair: out is the answer for M
-        level *= _CLIP_STEP
-        if level >= cost_scale:
-            out = _solve_on(M, a, b, M, rows_kept, cols_kept, max_pivots, rtol,
-                            cost_scale)
-            n_iter += out[-1]
-            break
-    code, rows, cols, flows, u, v, cost, certificate, _ = out
-    return transport_result(code, certificate, rows, cols, flows, u, v, cost,
-                            (n, m), n_iter, "network_simplex")
+def _validated(a, b, M):
+    """`validate_problem`, after one compiled check of the common case."""
+    if plain_problem(a, b, M):
+        return a, b, M
+    return validate_problem(a, b, M)
 
 
 def emd(a, b, M, **options):
@@ -203,7 +235,7 @@ def emd(a, b, M, **options):
            [0.  , 0.5 ]])
     """
     max_pivots, rtol = _parse_options(options)
-    a, b, M = validate_problem(a, b, M)
+    a, b, M = _validated(a, b, M)
     result = solve_problem(a, b, M, max_pivots, rtol)
     return warn_uncertified(result, "emd", f"{result.n_iter} pivots")
 
@@ -237,6 +269,12 @@ def emd2(a, b, M, **options):
     3.0
     """
     max_pivots, rtol = _parse_options(options)
-    a, b, M = validate_problem(a, b, M)
-    result = solve_problem(a, b, M, max_pivots, rtol)
-    return require_optimal(result, "emd2", f"{result.n_iter} pivots").cost
+    a, b, M = _validated(a, b, M)
+    sol = _solve(a, b, M, max_pivots, rtol)
+    status = status_name(sol.code, sol.certificate)
+    if status != "optimal":
+        raise OptimalityError(
+            f"emd2 could not prove its answer optimal: status {status!r} "
+            f"({sol.n_iter} pivots; certificate: {sol.certificate})."
+        )
+    return sol.cost

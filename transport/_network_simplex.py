@@ -22,7 +22,9 @@ from collections import namedtuple
 import numpy as np
 
 from ._results import INFEASIBLE, NUMERICAL, OPTIMAL
-from ._simplex_kernels import max_abs, run_arcs_kernel, solve_dense_kernel
+from ._simplex_kernels import (ART_COST_FACTOR, ARTIFICIAL_RTOL, ZERO_MASS,
+                               dense_certified_kernel, max_abs, run_arcs_kernel,
+                               solve_dense_kernel)
 from ._simplex_tree import artificial_tree, forest_tree
 
 __all__ = [
@@ -35,6 +37,8 @@ __all__ = [
     "ArcSimplex",
     "transport_art_cost",
     "max_abs",
+    "solve_dense_certified",
+    "ZERO_MASS",
 ]
 
 #: An arc enters when its reduced cost is below -PRICE_RTOL * scale, scale
@@ -62,10 +66,6 @@ DENSE_BLOCK_FACTOR = 1.0
 #: cheaper ones).
 ARC_BLOCK_FACTOR = 0.25
 
-#: Flow left on artificial arcs above this fraction of the mass means the
-#: arcs given cannot carry the supplies.
-_ARTIFICIAL_RTOL = 1e-12
-
 DenseSolution = namedtuple("DenseSolution", "rows cols flows u v cost status n_iter")
 DenseSolution.__doc__ = """Sparse solution of a dense transport problem.
 
@@ -92,7 +92,7 @@ def transport_art_cost(cost_bound):
     most `cost_bound` in absolute value: the route source -> root -> sink
     then costs more than any direct pair, so no flow stays on it at the
     optimum of the full problem."""
-    return 2.0 * _scale(cost_bound)
+    return ART_COST_FACTOR * _scale(cost_bound)
 
 
 def _basis(tree, N):
@@ -120,12 +120,11 @@ def solve_dense(a, b, M, *, max_pivots, max_abs_cost=None):
         max_abs_cost = float(max_abs(M))
     scale = _scale(max_abs_cost)
     tol = PRICE_RTOL * scale
-    block_rows = max(1, int(round(DENSE_BLOCK_FACTOR * np.sqrt(n * m) / m)))
     tree, n_iter, status = solve_dense_kernel(
-        a, b, M, max_pivots, transport_art_cost(max_abs_cost), tol, block_rows)
+        a, b, M, max_pivots, transport_art_cost(max_abs_cost), tol, _block_rows(n, m))
     N = n + m
     arcs, flows, artificial = _basis(tree, N)
-    if status == OPTIMAL and artificial > _ARTIFICIAL_RTOL * float(a.sum()):
+    if status == OPTIMAL and artificial > ARTIFICIAL_RTOL * float(a.sum()):
         status = NUMERICAL  # cannot happen with art_cost > max M
     rows = arcs // m
     cols = arcs % m
@@ -133,6 +132,18 @@ def solve_dense(a, b, M, *, max_pivots, max_abs_cost=None):
     u = -tree.pi[:n]
     v = tree.pi[n:N].copy()
     return DenseSolution(rows, cols, flows, u, v, cost, int(status), int(n_iter))
+
+
+def _block_rows(n, m):
+    return max(1, int(round(DENSE_BLOCK_FACTOR * np.sqrt(n * m) / m)))
+
+
+def solve_dense_certified(a, b, M, *, max_pivots):
+    """`solve_dense` and the certificate's measurements in one compiled call,
+    for positive masses (see `_simplex_kernels.dense_certified_kernel`; its
+    status is ZERO_MASS, nothing solved, when a mass is zero)."""
+    n, m = M.shape
+    return dense_certified_kernel(a, b, M, max_pivots, PRICE_RTOL, _block_rows(n, m))
 
 
 class ArcSimplex:
@@ -218,7 +229,7 @@ def solve_arcs(supply, src, dst, cost, *, max_pivots, art_cost=None):
     n_iter, status = simplex.run(src, dst, cost, tol=tol, max_pivots=max_pivots)
     arcs, flows, artificial = simplex.basis()
     mass = float(np.abs(supply).sum()) / 2 or 1.0
-    if status == OPTIMAL and artificial > _ARTIFICIAL_RTOL * mass:
+    if status == OPTIMAL and artificial > ARTIFICIAL_RTOL * mass:
         status = INFEASIBLE
     total = float(np.dot(flows, cost[arcs]))
     return ArcsSolution(arcs, flows, simplex.pi.copy(), total, int(status), int(n_iter))

@@ -34,6 +34,7 @@ __all__ = [
     "OptimalityError",
     "UncertifiedWarning",
     "transport_result",
+    "status_name",
     "warn_uncertified",
     "require_optimal",
     "distance_from_cost",
@@ -110,6 +111,15 @@ class TransportResult:
         return self.plan.toarray()
 
 
+def status_name(code, certificate):
+    """The status of a solve that stopped with `code`: an optimal stop whose
+    certificate fails is "uncertified"."""
+    status = _STATUS.get(int(code), "numerical_error")
+    if status == "optimal" and not certificate.ok:
+        status = "uncertified"
+    return status
+
+
 def transport_result(code, certificate, rows, cols, flows, u, v, cost, shape,
                      n_iter, method):
     """The `TransportResult` of a solve that stopped with status `code`.
@@ -118,9 +128,7 @@ def transport_result(code, certificate, rows, cols, flows, u, v, cost, shape,
     "optimal" reports the cost as NaN.  Issues no warning: that is the
     public function's decision (`warn_uncertified` or `require_optimal`).
     """
-    status = _STATUS.get(int(code), "numerical_error")
-    if status == "optimal" and not certificate.ok:
-        status = "uncertified"
+    status = status_name(code, certificate)
     if status != "optimal":
         cost = float("nan")
     plan = scipy.sparse.coo_array((flows, (rows, cols)), shape=shape)

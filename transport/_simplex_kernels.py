@@ -28,10 +28,26 @@ OPTIMAL, MAX_PIVOTS (the pivot cap), NUMERICAL.  Only
 import numpy as np
 from numba import njit
 
+from ._certify import _total, certificate_numbers, max_dual_violation
 from ._results import MAX_PIVOTS, NUMERICAL, OPTIMAL
 from ._simplex_tree import artificial_tree, refresh_flows, refresh_potentials
 
-__all__ = ["pivot", "solve_dense_kernel", "run_arcs_kernel", "max_abs"]
+__all__ = ["pivot", "solve_dense_kernel", "run_arcs_kernel", "max_abs",
+           "dense_certified_kernel", "ART_COST_FACTOR", "ARTIFICIAL_RTOL",
+           "ZERO_MASS"]
+
+#: The artificial arcs of a transport problem cost ART_COST_FACTOR times a
+#: bound of |cost|: the route source -> root -> sink then costs more than any
+#: direct pair, so no flow stays on it at the optimum.
+ART_COST_FACTOR = 2.0
+
+#: Flow left on artificial arcs above this fraction of the mass means the
+#: arcs given cannot carry the supplies.
+ARTIFICIAL_RTOL = 1e-12
+
+#: Status of `dense_certified_kernel` when a mass is zero (the caller drops
+#: those rows and columns first).
+ZERO_MASS = -1
 
 _OPTS = dict(cache=True, nogil=True)
 
@@ -369,3 +385,68 @@ def max_abs(M):
             if x > worst:
                 worst = x
     return worst
+
+
+@njit(**_OPTS)
+def dense_certified_kernel(a, b, M, max_pivots, price_rtol, block_rows):
+    """A dense transport problem solved and certified in one compiled call.
+
+    `b` is rescaled to the total of `a`; the pricing tolerance is
+    price_rtol * max|M|.  Returns (status, rows, cols, flows, u, v, cost,
+    numbers, n_pivots): the plan's positive entries, potentials normalised
+    to v_0 = 0, its cost, and `transport._certify.certificate_numbers` of
+    all that against M (dual feasibility over all pairs).  Status ZERO_MASS
+    (nothing solved) when some mass is zero.
+    """
+    n, m = M.shape
+    empty_i = np.empty(0, np.int64)
+    empty_f = np.empty(0)
+    mass = _total(a)
+    bs = b * (mass / _total(b))
+    for i in range(n):
+        if not a[i] > 0.0:
+            return ZERO_MASS, empty_i, empty_i, empty_f, empty_f, empty_f, 0.0, empty_f, 0
+    for j in range(m):
+        if not bs[j] > 0.0:
+            return ZERO_MASS, empty_i, empty_i, empty_f, empty_f, empty_f, 0.0, empty_f, 0
+    cmax = max_abs(M)
+    scale = cmax if cmax > 0.0 else 1.0
+    tree, n_iter, status = solve_dense_kernel(
+        a, bs, M, max_pivots, ART_COST_FACTOR * scale, price_rtol * scale, block_rows)
+    N = n + m
+    count = 0
+    left = 0.0
+    for x in range(N):
+        if tree.pred[x] >= 0:
+            if tree.flow[x] > 0.0:
+                count += 1
+        elif tree.flow[x] > left:
+            left = tree.flow[x]
+    if status == OPTIMAL and left > ARTIFICIAL_RTOL * mass:
+        status = NUMERICAL  # cannot happen with the artificial cost above
+    rows = np.empty(count, np.int64)
+    cols = np.empty(count, np.int64)
+    flows = np.empty(count)
+    costs = np.empty(count)
+    k = 0
+    cost = 0.0
+    for x in range(N):
+        e = tree.pred[x]
+        if e >= 0 and tree.flow[x] > 0.0:
+            rows[k] = e // m
+            cols[k] = e % m
+            flows[k] = tree.flow[x]
+            costs[k] = M[rows[k], cols[k]]
+            cost += flows[k] * costs[k]
+            k += 1
+    shift = tree.pi[n]  # v_0 = pi[n] becomes 0
+    u = np.empty(n)
+    v = np.empty(m)
+    for i in range(n):
+        u[i] = -tree.pi[i] + shift
+    for j in range(m):
+        v[j] = tree.pi[n + j] - shift
+    violation = max_dual_violation(u, v, M)
+    numbers, _ = certificate_numbers(rows, cols, flows, costs, u, v, cost, a, bs,
+                                     violation)
+    return status, rows, cols, flows, u, v, cost, numbers, n_iter

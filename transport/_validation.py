@@ -34,6 +34,8 @@ __all__ = [
     "validate_problem",
     "validate_cap",
     "validate_rtol",
+    "total",
+    "plain_problem",
 ]
 
 #: Relative tolerance on ``|sum(a) - sum(b)|`` accepted by `emd`; larger
@@ -110,7 +112,7 @@ def validate_problem(a, b, M):
     M = np.ascontiguousarray(M)
     if not _all_finite(M):
         raise_first_bad_entry(M, "M", allow_negative=True)
-    sa, sb = float(a.sum()), float(b.sum())
+    sa, sb = float(total(a)), float(total(b))
     if abs(sa - sb) > MASS_RTOL * max(sa, sb):
         raise ValueError(
             f"`a` and `b` must carry the same total mass; got sum(a) = {sa!r} "
@@ -119,6 +121,48 @@ def validate_problem(a, b, M):
             f"both, e.g. a / a.sum() and b / b.sum()."
         )
     return a, b, M
+
+
+@njit(cache=True, nogil=True)
+def total(x):
+    """Sequential sum: the one used for masses throughout the package."""
+    acc = 0.0
+    for k in range(x.shape[0]):
+        acc += x[k]
+    return acc
+
+
+def _is_plain(x, ndim):
+    return (type(x) is np.ndarray and x.dtype == np.float64 and x.ndim == ndim
+            and x.flags.c_contiguous)
+
+
+def plain_problem(a, b, M):
+    """True when (a, b, M) are already what `validate_problem` returns --
+    C-contiguous float64 arrays of matching shapes, masses finite,
+    non-negative, with equal positive finite totals, M finite -- checked in
+    one compiled pass.  False sends the caller to `validate_problem`, which
+    then raises the precise error (or converts the input)."""
+    if not (_is_plain(a, 1) and _is_plain(b, 1) and _is_plain(M, 2)):
+        return False
+    if M.shape != (a.shape[0], b.shape[0]) or a.shape[0] == 0 or b.shape[0] == 0:
+        return False
+    return bool(_plain_problem_kernel(a, b, M, MASS_RTOL))
+
+
+@njit(cache=True, nogil=True)
+def _plain_problem_kernel(a, b, M, mass_rtol):
+    for x in (a, b):
+        for k in range(x.shape[0]):
+            if not (x[k] >= 0.0 and x[k] < np.inf):
+                return False
+    sa = total(a)
+    sb = total(b)
+    if not (sa > 0.0 and sb > 0.0 and sa < np.inf and sb < np.inf):
+        return False
+    if abs(sa - sb) > mass_rtol * max(sa, sb):
+        return False
+    return _all_finite(M)
 
 
 @njit(cache=True, nogil=True)
