@@ -1,5 +1,10 @@
 """Exact optimal transport: the Earth-Mover (Wasserstein) distance."""
 
+# Both packages are one distribution: one version, one compile notice
+# (transport already builds on divergences).
+from divergences import _compile_notice  # noqa: F401
+from divergences._version import __version__
+
 from ._certify import Certificate, certify
 from ._emd import OptimalityError, TransportResult, UncertifiedWarning, emd, emd2
 from ._kr_dual import KRDualResult, kr_dual
