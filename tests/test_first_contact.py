@@ -3,6 +3,7 @@
 import configparser
 import io
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -120,3 +121,20 @@ def test_fresh_cache_prints_the_notice_once_warm_cache_prints_nothing(tmp_path):
     assert cold.strip() == _compile_notice.MESSAGE
     warm = _run(tmp_path)
     assert warm == ""
+
+
+# --------------------------------------------------------------------------
+# make help
+# --------------------------------------------------------------------------
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_alone_lists_every_target():
+    phony = next(line for line in (ROOT / "Makefile").read_text().splitlines()
+                 if line.startswith(".PHONY:")).split()[1:]
+    alone = subprocess.run(["make", "-s"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    helped = subprocess.run(["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=60)
+    assert alone.returncode == helped.returncode == 0, alone.stderr + helped.stderr
+    assert alone.stdout == helped.stdout
+    listed = [line.split()[0] for line in alone.stdout.splitlines() if line.startswith("  ")]
+    assert sorted(listed) == sorted(phony)
+    assert {"test", "example1"} <= set(listed)
