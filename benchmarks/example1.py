@@ -36,7 +36,7 @@ from scipy.stats import norm
 
 import divergences
 import transport
-from benchmarks._cli import Progress, make_output_folder, positive_int
+from benchmarks._cli import make_output_folder, positive_int, progress_bar
 
 LOG2 = math.log(2.0)
 
@@ -276,9 +276,9 @@ def main(argv=None):
         return 2
     t0 = time.perf_counter()
     thetas = theta_grid(args.grid)
-    bar = Progress(len(thetas))
-    rows = sweep(thetas, args.k, args.n, args.seed, args.repeats,
-                 progress=lambda done, total: bar.advance())
+    with progress_bar(len(thetas), unit="theta") as bar:
+        rows = sweep(thetas, args.k, args.n, args.seed, args.repeats,
+                     progress=lambda done, total: bar.update())
     shift = gaussian_shift(np.linspace(0.0, 35.0, 141))
     write_csv(rows, args.out / "example1.csv")
     print_table(rows)
