@@ -1,8 +1,8 @@
 """Speed of the toolkit against SciPy, POT and plain NumPy (issue 6).
 
 Sections (``--sections``): ``1d`` (W_1, W_2 on the line), ``emd`` (dense
-discrete EMD, with pivot counts), ``div`` (KL, JS, TV on histograms, with the
-memory-bandwidth floor), ``kr`` (KR dual against the primal LP) and ``cold``
+discrete EMD, with pivot counts), ``div`` (KL, JS, TV on histograms, with a
+floor that reads both inputs once), ``kr`` (KR dual against the primal LP) and ``cold``
 (import and first-call time in fresh interpreters, with an empty and with a
 warm numba cache, and a count of recompilations in the warm process).
 
@@ -420,7 +420,7 @@ def parse_args(argv=None):
                     "<out>/bench.png.",
         epilog="Sections: 1d = W_1/W_2 on the line vs SciPy, POT and np.sort; emd = dense EMD "
                "vs POT (and the `wasserstein` package if installed), with pivot counts; "
-               "div = KL/JS/TV vs SciPy, NumPy and a memory-bandwidth floor; kr = "
+               "div = KL/JS/TV vs SciPy, NumPy and a floor (summing both inputs); kr = "
                "kr_dual vs the primal LP; cold = import and first calls in fresh "
                "interpreters, empty vs warm numba cache.  Exit status: 0 ok, 1 a value "
                "disagreed with a peer (or the warm process recompiled), 2 bad usage.",
