@@ -13,11 +13,11 @@ import sys
 
 from numba.core import event
 
-#: The time: `make example1` in a fresh clone spent 15-26 s more on its first
-#: run than on later ones (2-core VM, load 2-3); all 39 kernels compiled in
-#: 13 s on an idle machine (`make bench`, cold-start section).
+#: The time: `make example1` in a fresh clone spent 15-33 s more on its first
+#: run than on later ones (six runs; 2-core VM, 1-minute load 2-3); all 39
+#: kernels compiled in 13 s on an idle machine (`make bench`, cold start).
 MESSAGE = ("emdkit: compiling numba kernels, first run only "
-           "(10-30 s; cached for later runs)")
+           "(about 15-30 s; cached for later runs)")
 
 #: Modules whose kernels trigger the notice.
 PACKAGES = ("divergences.", "transport.")
