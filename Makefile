@@ -1,12 +1,21 @@
 # Two commands on a fresh machine with only Python 3 and make:
 #   make test       create .venv, install the project with its test extras, run the suite
 #   make example1   reproduce the Wasserstein GAN paper's Example 1 (figures in out/)
+# `make` alone (or `make help`) lists the targets.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: test example1 bench clean
+.DEFAULT_GOAL := help
+.PHONY: help test example1 bench clean
+
+## help: list the targets (what `make` alone does)
+help:
+	@echo "emdkit: make TARGET [ARGS=\"...\"]  (PYTHON=$(PYTHON); a .venv is created on first use)"
+	@echo
+	@awk '/^## [a-z0-9]+: / { name = substr($$2, 1, length($$2) - 1); \
+	      sub(/^## [a-z0-9]+: /, ""); printf "  %-10s  %s\n", name, $$0 }' $(MAKEFILE_LIST)
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -17,19 +26,20 @@ $(VENV)/.stamp-test: setup.cfg pyproject.toml | $(PY)
 	$(PIP) install -q -e ".[test,plot]"
 	touch $@
 
+## test: install the project with its test extras into .venv, run the suite
 test: $(VENV)/.stamp-test
 	$(PY) -m pytest
 
-# Figures and table of the paper's Example 1 in out/ (options: see
-# `$(PY) -m benchmarks.example1 --help`; pass them with ARGS="...").
+## example1: the paper's Example 1: out/example1.png, out/example1.csv, out/gaussian_shift.png
+# (options: see `$(PY) -m benchmarks.example1 --help`; pass them with ARGS="...").
 example1: $(VENV)/.stamp-test
 	$(PY) -m benchmarks.example1 $(ARGS)
 
-# Side-by-side timings against POT and SciPy in out/bench.md and out/bench.png
-# (ARGS="--quick" for the CI-sized run, ARGS="--large" for n = 8000).
+## bench: timings against POT and SciPy: out/bench.md, out/bench.png (ARGS="--quick" or "--large")
 bench: $(VENV)/.stamp-test
 	$(PY) -m benchmarks.bench $(ARGS)
 
+## clean: remove .venv, out/ and caches
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

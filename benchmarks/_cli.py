@@ -2,33 +2,21 @@
 
 import argparse
 import sys
-import time
 
-__all__ = ["Progress", "positive_int", "make_output_folder"]
+from tqdm import tqdm
+
+__all__ = ["progress_bar", "positive_int", "make_output_folder"]
 
 
-class Progress:
-    """A one-line progress bar on stderr (no tqdm dependency)."""
+def progress_bar(total, unit):
+    """A tqdm progress bar on stderr, with rate and time left.
 
-    def __init__(self, total, width=30, file=sys.stderr):
-        self.total, self.width, self.file = max(total, 1), width, file
-        self.done, self.start = 0, time.perf_counter()
-
-    def show(self, label):
-        """Draw the bar with `label` as the step under way."""
-        filled = int(self.width * self.done / self.total)
-        self.file.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] "
-                        f"{self.done}/{self.total} {time.perf_counter() - self.start:6.1f}s "
-                        f"{label[:42]:<42}")
-        self.file.flush()
-
-    def advance(self):
-        """One step done; a newline after the last."""
-        self.done += 1
-        self.show("done" if self.done >= self.total else "")
-        if self.done >= self.total:
-            self.file.write("\n")
-            self.file.flush()
+    Silent when stderr is not a terminal (logs, pytest).  It first appears
+    after half a second, so that a one-off line printed at the very start
+    (the packages' notice that numba is compiling) gets a line of its own.
+    """
+    return tqdm(total=total, unit=unit, file=sys.stderr, disable=None, delay=0.5,
+                dynamic_ncols=True)
 
 
 def positive_int(name, minimum=1, odd=False):

@@ -15,8 +15,10 @@ For every theta on a grid this module computes
 * estimates from n i.i.d. samples per side: W by the exact LP, TV/KL/JS on
   the empirical measures (independent samples have disjoint atoms, so TV = 1
   and JS = log 2 even at theta = 0);
-* dW/dtheta from the exact critic, -E_z[d/dx f(theta, z)], against finite
-  differences of W, and the derivative of JS (0 almost everywhere);
+* dW/dtheta from the exact critic, -E_z[d/dx f(theta, z)], against one-sided
+  finite differences of W, and those of JS (0 away from theta = 0, where JS
+  jumps by log 2 and its difference quotients are +-log 2 / h);
+* the exact critic f on a grid of the plane at one theta (the last panel);
 
 and the vanishing-gradient picture for P = N(0, 1), Q = N(mu, 1).
 
@@ -36,7 +38,7 @@ from scipy.stats import norm
 
 import divergences
 import transport
-from benchmarks._cli import Progress, make_output_folder, positive_int
+from benchmarks._cli import make_output_folder, positive_int, progress_bar
 
 LOG2 = math.log(2.0)
 
@@ -129,17 +131,21 @@ def sweep(thetas, k, n, seed, repeats=5, h=1e-3, progress=None):
         row["W_dual"] = dual.value
         row.update({f"{key}_discrete": val for key, val in divergences_of(base_atoms, atoms).items()})
 
-        # Gradient: exact critic vs central differences of the exact W and JS.
+        # Gradient: exact critic vs one-sided differences of the exact W and
+        # JS.  One-sided, so that the jump of JS at 0 shows (+-log 2 / h)
+        # instead of cancelling out as in a central difference.
         if theta != 0.0:
             row["dW_critic"] = critic_gradient(dual, atoms, np.full(k, 1.0 / k))
         else:
             row["dW_critic"] = math.nan  # |theta| has a kink at 0
         w_plus = transport.wasserstein(base_atoms, segment_atoms(theta + h, k))
         w_minus = transport.wasserstein(base_atoms, segment_atoms(theta - h, k))
-        row["dW_fd"] = (w_plus - w_minus) / (2 * h)
+        row["dW_right"] = (w_plus - row["W_lp"]) / h
+        row["dW_left"] = (row["W_lp"] - w_minus) / h
         js_plus = divergences_of(base_atoms, segment_atoms(theta + h, k))["JS"]
         js_minus = divergences_of(base_atoms, segment_atoms(theta - h, k))["JS"]
-        row["dJS_fd"] = (js_plus - js_minus) / (2 * h)
+        row["dJS_right"] = (js_plus - row["JS_discrete"]) / h
+        row["dJS_left"] = (row["JS_discrete"] - js_minus) / h
 
         estimates = []
         for _ in range(repeats):
@@ -155,6 +161,21 @@ def sweep(thetas, k, n, seed, repeats=5, h=1e-3, progress=None):
         if progress is not None:
             progress(idx + 1, len(thetas))
     return rows
+
+
+def critic_map(theta, k, x_range=(-0.75, 1.25), y_range=(-0.5, 1.5), n_grid=241):
+    """The exact critic between P_0 and P_theta (k atoms each) on a grid.
+
+    Returns a dict: `theta`, the atoms `base` (P_0) and `moved` (P_theta),
+    the grid `x`, `y` ((n_grid, n_grid) each), the critic values `f` there
+    and `W`, the dual value.
+    """
+    base, moved = segment_atoms(0.0, k), segment_atoms(theta, k)
+    dual = transport.kr_dual(base, moved)
+    gx, gy = np.meshgrid(np.linspace(*x_range, n_grid), np.linspace(*y_range, n_grid))
+    values = dual.critic(np.column_stack([gx.ravel(), gy.ravel()])).reshape(gx.shape)
+    return {"theta": float(theta), "base": base, "moved": moved, "x": gx, "y": gy,
+            "f": values, "W": dual.value}
 
 
 def max_deviation(rows):
@@ -218,7 +239,7 @@ COLUMNS = [
     "JS_closed", "JS_discrete", "JS_samples",
     "KL_closed", "KL_discrete", "KL_samples",
     "TV_closed", "TV_discrete", "TV_samples",
-    "dW_critic", "dW_fd", "dJS_fd",
+    "dW_critic", "dW_left", "dW_right", "dJS_left", "dJS_right",
 ]
 
 
@@ -233,13 +254,15 @@ def write_csv(rows, path):
 def print_table(rows, file=sys.stdout, every=None):
     if every is None:
         every = max(1, len(rows) // 10)
-    head = f"{'theta':>7} {'W':>8} {'W_lp':>8} {'W_dual':>8} {'W_smp':>8} {'JS':>7} {'KL':>5} {'TV':>4} {'dW':>6} {'dJS':>5}"
+    head = (f"{'theta':>7} {'W':>8} {'W_lp':>8} {'W_dual':>8} {'W_smp':>8} {'JS':>7} {'KL':>5} "
+            f"{'TV':>4} {'dW':>6} {'dJS-':>7} {'dJS+':>7}")
     print(head, file=file)
     for r in rows[::every]:
         print(
             f"{r['theta']:7.3f} {r['W_closed']:8.4f} {r['W_lp']:8.4f} {r['W_dual']:8.4f} "
             f"{r['W_samples']:8.4f} {r['JS_discrete']:7.4f} {r['KL_discrete']:5.3g} "
-            f"{r['TV_discrete']:4.2g} {r['dW_critic']:6.2f} {r['dJS_fd']:5.2g}",
+            f"{r['TV_discrete']:4.2g} {r['dW_critic']:6.2f} {r['dJS_left']:7.4g} "
+            f"{r['dJS_right']:7.4g}",
             file=file,
         )
 
@@ -276,9 +299,9 @@ def main(argv=None):
         return 2
     t0 = time.perf_counter()
     thetas = theta_grid(args.grid)
-    bar = Progress(len(thetas))
-    rows = sweep(thetas, args.k, args.n, args.seed, args.repeats,
-                 progress=lambda done, total: bar.advance())
+    with progress_bar(len(thetas), unit="theta") as bar:
+        rows = sweep(thetas, args.k, args.n, args.seed, args.repeats,
+                     progress=lambda done, total: bar.update())
     shift = gaussian_shift(np.linspace(0.0, 35.0, 141))
     write_csv(rows, args.out / "example1.csv")
     print_table(rows)
@@ -289,7 +312,8 @@ def main(argv=None):
     if not args.no_plot:
         from benchmarks import _example1_plots
 
-        _example1_plots.plot_example1(rows, args, args.out / "example1.png")
+        critic = critic_map(0.5, args.k)
+        _example1_plots.plot_example1(rows, critic, args, args.out / "example1.png")
         _example1_plots.plot_gaussian_shift(shift, args.out / "gaussian_shift.png")
     print(f"wrote {args.out}/example1.csv"
           + ("" if args.no_plot else f", {args.out}/example1.png, {args.out}/gaussian_shift.png")

@@ -7,7 +7,9 @@ measures.  Natural logarithm unless `base` is given; histograms are
 normalised to total mass 1 (SciPy's convention).
 """
 
+from . import _compile_notice  # noqa: F401  (one stderr line when kernels first compile)
 from ._align import align
 from ._divergences import js, js_distance, kl, tv
+from ._version import __version__
 
 __all__ = ["tv", "kl", "js", "js_distance", "align"]

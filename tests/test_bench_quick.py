@@ -21,8 +21,8 @@ def test_quick_run_writes_report(tmp_path):
 
 def _fake_plan(peer_value):
     def plan(quick=False, large=False, max_n=None):
-        contest = cases.Contest({"ours": lambda: 1.0, "peer": lambda: peer_value,
-                                 "floor": lambda: None})
+        contest = cases.Contest({"ours": lambda: 1.0, "peer": lambda: peer_value},
+                                floors={"floor: none": lambda: None})
         return [cases.Case("1d", "fake", 10, lambda: contest)], ["fake section"]
 
     return plan
@@ -68,6 +68,26 @@ def test_time_call_is_median():
     ticks = iter(range(100))
     assert bench.time_call(lambda: next(ticks), repeats=5, warmup=2) >= 0.0
     assert next(ticks) == 7  # 2 warm-up calls + 5 timed
+
+
+def test_floor_runs_alternate_with_the_subject_and_report_minima():
+    calls = []
+    best = bench.time_interleaved(lambda: calls.append("s"), lambda: calls.append("f"),
+                                  repeats=3, number=2, floor_number=1)
+    assert calls == ["s", "s", "f"] * 3
+    assert all(0.0 <= t < 1.0 for t in best)
+
+
+def test_floor_is_a_column_with_a_ratio_from_the_same_rounds():
+    contest = cases.Contest({"ours": lambda: 2.0, "peer": lambda: 2.0},
+                            floors={"floor: x": lambda: None})
+    row = bench.measure(cases.Case("x", "y", 1, lambda: contest), repeats=2)
+    assert set(row["floors"]) == set(row["paired"]) == {"floor: x"}
+    assert "floor: x" not in row["values"]  # nothing to compare
+    row["times"]["ours"], row["floors"]["floor: x"], row["paired"]["floor: x"] = 9.0, 1.0, 3.0
+    table = bench.section_table([row])
+    assert "ours/floor" in table.splitlines()[0]
+    assert "| 3.00 |" in table  # min of ours in the paired rounds / floor, not 9 / 1
 
 
 def test_choose_repeats():

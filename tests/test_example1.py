@@ -45,10 +45,31 @@ def test_gradients_critic_against_finite_differences(rows):
         theta = r["theta"]
         if theta == 0.0:
             assert math.isnan(r["dW_critic"])
+            # W = |theta|: a kink, one-sided slopes -1 and +1 (differences of
+            # exact O(1) values over h = 1e-3: rounding / h ~ 1e-13)
+            assert_allclose([r["dW_left"], r["dW_right"]], [-1.0, 1.0], atol=1e-9)
+            # JS jumps from 0 to log 2: the quotients are +-log 2 / h
+            assert_allclose([r["dJS_left"], r["dJS_right"]], [-LOG2 / 1e-3, LOG2 / 1e-3],
+                            rtol=1e-12)
             continue
         assert_allclose(r["dW_critic"], math.copysign(1.0, theta), atol=1e-9)
-        assert_allclose(r["dW_fd"], math.copysign(1.0, theta), atol=1e-9)
-        assert r["dJS_fd"] == 0.0  # JS is flat at log 2 away from 0
+        assert_allclose(r["dW_left"], math.copysign(1.0, theta), atol=1e-9)
+        assert_allclose(r["dW_right"], math.copysign(1.0, theta), atol=1e-9)
+        assert r["dJS_left"] == r["dJS_right"] == 0.0  # JS is flat at log 2 away from 0
+
+
+def test_critic_map_is_the_exact_critic():
+    critic = example1.critic_map(0.5, k=8, n_grid=21)
+    assert_allclose(critic["W"], 0.5, atol=1e-12)
+    assert critic["f"].shape == critic["x"].shape == critic["y"].shape == (21, 21)
+    # 1-Lipschitz on the grid (euclidean): |f(a) - f(b)| <= |a - b|
+    pts = np.column_stack([critic["x"].ravel(), critic["y"].ravel()])
+    f = critic["f"].ravel()
+    dist = np.sqrt(((pts[:, None, :] - pts[None, :, :]) ** 2).sum(axis=-1))
+    assert (np.abs(f[:, None] - f[None, :]) <= dist + 1e-12).all()
+    # the grid holds the atoms x = 0 and x = 0.5 on its columns
+    assert_allclose(critic["base"][:, 0], 0.0)
+    assert_allclose(critic["moved"][:, 0], 0.5)
 
 
 def test_samples_are_disjoint_so_divergences_saturate_even_at_zero(rows):

@@ -17,6 +17,11 @@ Layout (each private module one concept):
 * the Kantorovich-Rubinstein dual: `kr_dual` (`_kr_dual`, `_kr_kernels`).
 """
 
+# Both packages are one distribution: one version, one compile notice
+# (transport already builds on divergences).
+from divergences import _compile_notice  # noqa: F401
+from divergences._version import __version__
+
 from ._certify import Certificate, certify
 from ._emd import emd, emd2
 from ._kr_dual import KRDualResult, kr_dual
