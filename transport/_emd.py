@@ -1,21 +1,16 @@
 """Exact discrete optimal transport on a cost matrix: `emd` and `emd2`."""
 
-from collections import namedtuple
-
 import numpy as np
 
 from ._certify import DEFAULT_RTOL, certificate_numbers, certificate_of, max_dual_violation
 from ._network_simplex import (DEFAULT_MAX_PIVOTS, ZERO_MASS, max_abs, solve_dense,
                                solve_dense_certified)
-from ._results import (OPTIMAL, OptimalityError, status_name, transport_result,
+from ._results import (OPTIMAL, Solution, require_optimal, transport_result,
                        warn_uncertified)
 from ._validation import (plain_problem, total, validate_cap, validate_problem,
                           validate_rtol)
 
 __all__ = ["emd", "emd2", "solve_problem"]
-
-_Solution = namedtuple("_Solution", "code rows cols flows u v cost certificate n_iter")
-
 
 def _parse_options(options):
     if not options:
@@ -70,7 +65,7 @@ _CLIP_STEP = 256.0
 
 def _solve_on(Ms, a, b, M, rows_kept, cols_kept, max_pivots, rtol):
     """Solve with costs Ms (M itself, or M clipped from above, Ms <= M) and
-    certify the plan and potentials against M itself; a `_Solution`.  The
+    certify the plan and potentials against M itself; a `Solution`.  The
     potentials are feasible for Ms, hence for M.  Zero-mass rows and columns
     (outside rows_kept, cols_kept) are left out of the solve (a copy) and
     their potentials restored.
@@ -94,12 +89,13 @@ def _solve_on(Ms, a, b, M, rows_kept, cols_kept, max_pivots, rtol):
     cost = float(total(out.flows * costs))
     numbers, _ = certificate_numbers(rows, cols, out.flows, costs, u, v, cost, a, b,
                                      float(max_dual_violation(u, v, M)))
-    return _Solution(out.status, rows, cols, out.flows, u, v, cost,
-                     certificate_of(numbers, rtol), out.n_iter)
+    return Solution(out.status, rows, cols, out.flows, u, v, cost,
+                    certificate_of(numbers, rtol), out.n_iter, "network_simplex",
+                    M.shape)
 
 
 def _solve(a, b, M, max_pivots, rtol):
-    """Solve and certify a validated problem: a `_Solution`.
+    """Solve and certify a validated problem: a `Solution`.
 
     Positive masses are solved and certified in one compiled call; zero
     masses are dropped first (`_solve_on`).  The simplex prices with a
@@ -120,8 +116,9 @@ def _solve(a, b, M, max_pivots, rtol):
         sol = _solve_on(M, a, b, M, rows_kept, cols_kept, max_pivots, rtol)
     else:
         code, rows, cols, flows, u, v, cost, numbers, n_iter = out
-        sol = _Solution(code, rows, cols, flows, u, v, cost,
-                        certificate_of(numbers, rtol), n_iter)
+        sol = Solution(code, rows, cols, flows, u, v, cost,
+                       certificate_of(numbers, rtol), n_iter, "network_simplex",
+                       M.shape)
         if sol.code != OPTIMAL or sol.certificate.ok:
             return sol
         b = b * (total(a) / total(b))
@@ -147,12 +144,9 @@ def _solve(a, b, M, max_pivots, rtol):
 
 
 def solve_problem(a, b, M, max_pivots=DEFAULT_MAX_PIVOTS, rtol=DEFAULT_RTOL):
-    """Solve and certify a validated problem; returns a `TransportResult`
-    (no warning: the public function applies the uncertified rule)."""
-    sol = _solve(a, b, M, max_pivots, rtol)
-    return transport_result(sol.code, sol.certificate, sol.rows, sol.cols, sol.flows,
-                            sol.u, sol.v, sol.cost, M.shape, sol.n_iter,
-                            "network_simplex")
+    """Solve and certify a validated problem: a `Solution` (no warning: the
+    public function applies the uncertified rule)."""
+    return _solve(a, b, M, max_pivots, rtol)
 
 
 def _validated(a, b, M):
@@ -236,7 +230,7 @@ def emd(a, b, M, **options):
     """
     max_pivots, rtol = _parse_options(options)
     a, b, M = _validated(a, b, M)
-    result = solve_problem(a, b, M, max_pivots, rtol)
+    result = transport_result(solve_problem(a, b, M, max_pivots, rtol))
     return warn_uncertified(result, "emd", f"{result.n_iter} pivots")
 
 
@@ -270,11 +264,5 @@ def emd2(a, b, M, **options):
     """
     max_pivots, rtol = _parse_options(options)
     a, b, M = _validated(a, b, M)
-    sol = _solve(a, b, M, max_pivots, rtol)
-    status = status_name(sol.code, sol.certificate)
-    if status != "optimal":
-        raise OptimalityError(
-            f"emd2 could not prove its answer optimal: status {status!r} "
-            f"({sol.n_iter} pivots; certificate: {sol.certificate})."
-        )
-    return sol.cost
+    sol = solve_problem(a, b, M, max_pivots, rtol)
+    return require_optimal(sol, "emd2", f"{sol.n_iter} pivots").cost

@@ -18,6 +18,7 @@ import os
 import sys
 import warnings
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse
@@ -35,6 +36,7 @@ __all__ = [
     "UncertifiedWarning",
     "transport_result",
     "status_name",
+    "Solution",
     "warn_uncertified",
     "require_optimal",
     "distance_from_cost",
@@ -120,21 +122,37 @@ def status_name(code, certificate):
     return status
 
 
-def transport_result(code, certificate, rows, cols, flows, u, v, cost, shape,
-                     n_iter, method):
-    """The `TransportResult` of a solve that stopped with status `code`.
+class Solution(NamedTuple):
+    """A solver's answer before it becomes a `TransportResult`: what the
+    number-returning functions need without building the sparse plan."""
 
-    An optimal stop whose certificate fails is "uncertified"; anything but
-    "optimal" reports the cost as NaN.  Issues no warning: that is the
-    public function's decision (`warn_uncertified` or `require_optimal`).
-    """
-    status = status_name(code, certificate)
-    if status != "optimal":
-        cost = float("nan")
-    plan = scipy.sparse.coo_array((flows, (rows, cols)), shape=shape)
-    return TransportResult(cost=float(cost), plan=plan, u=u, v=v, status=status,
-                           n_iter=int(n_iter), method=method,
-                           certificate=certificate)
+    code: int
+    rows: np.ndarray
+    cols: np.ndarray
+    flows: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    cost: float
+    certificate: Certificate
+    n_iter: int
+    method: str
+    shape: tuple
+
+    @property
+    def status(self):
+        return status_name(self.code, self.certificate)
+
+
+def transport_result(sol):
+    """The `TransportResult` of a `Solution`: anything but "optimal" reports
+    the cost as NaN.  Issues no warning: that is the public function's
+    decision (`warn_uncertified` or `require_optimal`)."""
+    status = sol.status
+    cost = float(sol.cost) if status == "optimal" else float("nan")
+    plan = scipy.sparse.coo_array((sol.flows, (sol.rows, sol.cols)), shape=sol.shape)
+    return TransportResult(cost=cost, plan=plan, u=sol.u, v=sol.v, status=status,
+                           n_iter=int(sol.n_iter), method=sol.method,
+                           certificate=sol.certificate)
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep

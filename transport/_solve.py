@@ -19,9 +19,9 @@ from ._certify import DEFAULT_RTOL
 from ._emd import solve_problem
 from ._metrics import METRICS, pair_costs
 from ._network_simplex import DEFAULT_MAX_PIVOTS
-from ._results import warn_uncertified
+from ._results import transport_result, warn_uncertified
 from ._scaling import cloud_scale, degree, scale_back
-from ._sparse import solve_sparse
+from ._sparse import solve_sparse_solution
 from ._validation import validate_metric, validate_p, validate_point_clouds
 
 __all__ = ["solve", "cost_matrix", "choose_method", "solve_scaled", "METHODS",
@@ -93,11 +93,15 @@ def _network_simplex(X, Y, a, b, metric, p):
                          DEFAULT_RTOL)
 
 
-#: method name -> solver(X, Y, a, b, metric, p) returning a TransportResult
-#: (cost W_p^p), without warnings.
+def _sparse(X, Y, a, b, metric, p):
+    return solve_sparse_solution(X, Y, a, b, metric, p)[0]
+
+
+#: method name -> solver(X, Y, a, b, metric, p) returning a `Solution` (cost
+#: W_p^p), without warnings.
 METHODS = {
     "network_simplex": _network_simplex,
-    "sparse": solve_sparse,
+    "sparse": _sparse,
 }
 
 #: From this many pairs, "auto" uses the matrix-free sparse solver for 2-D
@@ -125,14 +129,13 @@ def _validated_method(method, methods):
     return method
 
 
-def _check_power_underflow(result, X, Y, metric, p):
+def _check_power_underflow(sol, X, Y, metric, p):
     """Raise when a pair the plan uses has a positive distance whose cost
     d^p underflowed: the LP then saw costs that are not the problem's."""
-    if p * degree(metric) == 1.0 or result.status != "optimal":
+    if p * degree(metric) == 1.0 or sol.status != "optimal":
         return
-    plan = result.plan
-    rows = np.ascontiguousarray(plan.row, dtype=np.int64)
-    cols = np.ascontiguousarray(plan.col, dtype=np.int64)
+    rows = np.ascontiguousarray(sol.rows, dtype=np.int64)
+    cols = np.ascontiguousarray(sol.cols, dtype=np.int64)
     d = np.empty(rows.shape[0])
     c = np.empty(rows.shape[0])
     code = METRICS[metric].code
@@ -150,22 +153,24 @@ def _check_power_underflow(result, X, Y, metric, p):
 
 
 def solve_scaled(X, Y, a, b, metric, p, method):
-    """(result, k) for validated input; `method` may be "auto".
+    """(solution, k) for validated input; `method` may be "auto".
 
-    The result is that of the clouds rescaled by `cloud_scale` (unchanged
-    for clouds of ordinary size); costs and potentials of the originals are
-    2^k times its own.  No warning: the caller applies the uncertified rule.
+    The `Solution` is that of the clouds rescaled by `cloud_scale`
+    (unchanged for clouds of ordinary size); costs and potentials of the
+    originals are 2^k times its own.  No warning: the caller applies the
+    uncertified rule.
     """
     if method == "auto":
         method = choose_method(X.shape[0], Y.shape[0], X.shape[1])
     scaled = cloud_scale(X, Y, metric, p)
-    result = METHODS[method](scaled.X, scaled.Y, a, b, metric, p)
-    _check_power_underflow(result, scaled.X, scaled.Y, metric, p)
-    return result, scaled.exponent * p * degree(metric)
+    sol = METHODS[method](scaled.X, scaled.Y, a, b, metric, p)
+    _check_power_underflow(sol, scaled.X, scaled.Y, metric, p)
+    return sol, scaled.exponent * p * degree(metric)
 
 
 def _scaled_back(result, k):
-    """`result` with cost and potentials multiplied by 2^k (see `solve_scaled`)."""
+    """`result` (a TransportResult) with cost and potentials multiplied by
+    2^k (see `solve_scaled`)."""
     if k == 0:
         return result
     cost = float(scale_back(result.cost, k, "the optimal cost W_p^p"))
@@ -256,7 +261,8 @@ def solve(u_values, v_values, u_weights=None, v_weights=None, *, p=1,
     p = validate_p(p)
     metric = validate_metric(metric)
     method = _validated_method(method, METHODS)
-    result, k = solve_scaled(X, Y, a, b, metric, p, method)
+    sol, k = solve_scaled(X, Y, a, b, metric, p, method)
+    result = transport_result(sol)
     warn_uncertified(result, f"solve (method {result.method!r})",
                      f"{result.n_iter} pivots")
     return _scaled_back(result, k)

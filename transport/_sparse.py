@@ -54,9 +54,9 @@ from ._initial_plans import northwest_arcs, refine_plan
 from ._kdscan import TargetTree, c_transform
 from ._metrics import CITYBLOCK, EUCLIDEAN, METRICS, SQEUCLIDEAN, pair_costs
 from ._network_simplex import PRICE_RTOL, ArcSimplex, transport_art_cost
-from ._results import MAX_ROUNDS, NUMERICAL, OPTIMAL, transport_result
+from ._results import MAX_ROUNDS, NUMERICAL, OPTIMAL, Solution, transport_result
 
-__all__ = ["solve_sparse", "SparseStats", "DEFAULT_MAX_ROUNDS"]
+__all__ = ["solve_sparse", "solve_sparse_solution", "SparseStats", "DEFAULT_MAX_ROUNDS"]
 
 #: Cap on the rounds of column generation (solve, scan, add arcs).
 DEFAULT_MAX_ROUNDS = 500
@@ -384,8 +384,9 @@ def _member(keys, sorted_keys):
     return sorted_keys[pos] == keys
 
 
-def _solve(X, Y, a, b, metric, p, max_rounds=DEFAULT_MAX_ROUNDS, rtol=DEFAULT_RTOL):
-    """`solve_sparse`, also returning its `SparseStats`."""
+def solve_sparse_solution(X, Y, a, b, metric, p, max_rounds=DEFAULT_MAX_ROUNDS,
+                          rtol=DEFAULT_RTOL):
+    """The `Solution` of `solve_sparse`, with its `SparseStats`."""
     stats = SparseStats()
     metric = METRICS[metric]
     code = metric.code
@@ -429,10 +430,10 @@ def _solve(X, Y, a, b, metric, p, max_rounds=DEFAULT_MAX_ROUNDS, rtol=DEFAULT_RT
     # c-transforms, feasible by construction.
     certificate = certificate_from(rows, cols, kept.flows, kept.plan_costs, u, v,
                                    cost, a, b, kept.max_violation, rtol)
-    result = transport_result(kept.status, certificate, rows, cols, kept.flows, u,
-                              v, cost, (n, m), stats.pivots, "sparse")
+    sol = Solution(kept.status, rows, cols, kept.flows, u, v, cost, certificate,
+                   stats.pivots, "sparse", (n, m))
     stats.t_finish += time.perf_counter() - t0
-    return result, stats
+    return sol, stats
 
 
 def solve_sparse(X, Y, a, b, metric, p, *, max_rounds=DEFAULT_MAX_ROUNDS,
@@ -499,5 +500,12 @@ def solve_sparse(X, Y, a, b, metric, p, *, max_rounds=DEFAULT_MAX_ROUNDS,
     >>> res.cost, res.status, res.certificate.ok, res.method
     (3.0, 'optimal', True, 'sparse')
     """
-    result, _ = _solve(X, Y, a, b, metric, p, max_rounds, rtol)
-    return result
+    sol, _ = solve_sparse_solution(X, Y, a, b, metric, p, max_rounds, rtol)
+    return transport_result(sol)
+
+
+def _solve(X, Y, a, b, metric, p, max_rounds=DEFAULT_MAX_ROUNDS, rtol=DEFAULT_RTOL):
+    """`solve_sparse`, also returning its `SparseStats` (for tests and
+    benchmarks)."""
+    sol, stats = solve_sparse_solution(X, Y, a, b, metric, p, max_rounds, rtol)
+    return transport_result(sol), stats

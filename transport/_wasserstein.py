@@ -101,4 +101,5 @@ def wasserstein(u_values, v_values, u_weights=None, v_weights=None, *, p=1,
     require_optimal(result, f"wasserstein (method {result.method!r})",
                     f"{result.n_iter} pivots")
     # W_p of the originals is 2^(k/p) times that of the rescaled clouds
-    return float(scale_back(distance_from_cost(result.cost, p), k / p, "W_p"))
+    distance = distance_from_cost(result.cost, p)
+    return float(scale_back(distance, k / p, "W_p")) if k else distance

@@ -4,7 +4,6 @@ References: the other exact method, POT's ``ot.emd2`` on the explicit cost
 matrix, and `certify` run on that matrix (independent of both solvers).
 """
 
-import functools
 import subprocess
 import sys
 import warnings
@@ -118,8 +117,10 @@ def test_bad_options(kwargs, exc, match):
 def test_uncertified_rule_result_warns_float_raises(monkeypatch):
     """One rule: result-returning functions warn (at the caller's line) and
     report NaN; float-returning ones raise OptimalityError, no warning."""
-    monkeypatch.setitem(transport._solve.METHODS, "sparse",
-                        functools.partial(sparse_module.solve_sparse, max_rounds=1))
+    def one_round(*args):
+        return sparse_module.solve_sparse_solution(*args, max_rounds=1)[0]
+
+    monkeypatch.setitem(transport._solve.METHODS, "sparse", one_round)
     rng = np.random.default_rng(9)
     X, Y = rng.random((300, 2)), rng.random((300, 2)) + [0.3, 0.0]
     with pytest.warns(UncertifiedWarning, match="max_rounds_reached") as caught:
