@@ -190,7 +190,8 @@ def kl(p, q, *, base=None, axis=-1):
         is normalised to total mass 1 (as `scipy.stats.entropy` does).
         Leading axes broadcast as a batch.
     base : float, optional
-        Logarithm base (> 0, != 1); natural logarithm when None.
+        Logarithm base, a finite number > 1 (2 for bits); natural logarithm
+        when None.
     axis : int, optional
         The histogram axis (default: the last).
 
@@ -240,7 +241,8 @@ def js(p, q, *, base=None, axis=-1):
         Non-negative, finite bin masses with a positive sum along `axis`; each
         is normalised to total mass 1.  Leading axes broadcast as a batch.
     base : float, optional
-        Logarithm base (> 0, != 1); natural logarithm when None.
+        Logarithm base, a finite number > 1 (2 for bits); natural logarithm
+        when None.
     axis : int, optional
         The histogram axis (default: the last).
 
