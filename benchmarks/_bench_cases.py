@@ -267,6 +267,23 @@ def plan_div(quick=False, large=False, max_n=None):
 
 
 # --------------------------------------------------------------------------
+# Small problems: divergences (per-call cost, as in a loop over pairs)
+# --------------------------------------------------------------------------
+SIZES["small-div"] = {"quick": [10], "full": [10, 100], "large": []}
+
+
+def plan_small_div(quick=False, large=False, max_n=None):
+    cases = [Case("small-div", kind, n, lambda kind=kind, n=n: _build_div(kind, n))
+             for kind in _DIVERGENCES for n in sizes("small-div", quick, large, max_n)]
+    notes = [
+        "Per-call cost on tiny histograms (the fixed cost of a call is the whole "
+        "cost): same inputs and peers as the divergence section, warm, each call "
+        "looped up to 1000 times per timed run.",
+    ]
+    return cases, notes
+
+
+# --------------------------------------------------------------------------
 # KR dual vs primal
 # --------------------------------------------------------------------------
 def _build_kr(n):
@@ -289,13 +306,15 @@ def plan_kr(quick=False, large=False, max_n=None):
     return cases, notes
 
 
-PLANS = {"1d": plan_1d, "emd": plan_emd, "div": plan_div, "kr": plan_kr}
+PLANS = {"1d": plan_1d, "emd": plan_emd, "div": plan_div, "kr": plan_kr,
+         "small-div": plan_small_div}
 
 TITLES = {
     "1d": "1-D W_1 and W_2 (sorted-CDF closed form)",
     "emd": "Dense discrete EMD (network simplex)",
     "div": "Divergences on histograms",
     "kr": "KR dual vs primal",
+    "small-div": "Small problems: divergences (per call, warm)",
     "cold": "Cold start (fresh interpreter)",
 }
 
