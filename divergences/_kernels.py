@@ -219,9 +219,14 @@ def _js_block(p, q, sp, sq, buf_a, buf_b, work):
 
     h(t) = ((1+t) log(1+t) + (1-t) log(1-t)) / 2 >= 0, evaluated by its
     series in t^2 for |t| < 1/4 (where the two logs would cancel) and from
-    A = 1 + t = 2p/(p+q), B = 1 - t = 2q/(p+q) elsewhere.
+    A = 1 + t = 2p/(p+q), B = 1 - t = 2q/(p+q) elsewhere.  `work` holds 4x
+    the block: the logarithms' scratch, then t and p + q per bin, kept from
+    the first pass for the last.
     """
     n = p.shape[0]
+    m = work.shape[0] // 4
+    t_bin = work[2 * m:2 * m + n]
+    s_bin = work[3 * m:3 * m + n]
     for i in range(n):
         pn = p[i] * sp
         qn = q[i] * sq
@@ -229,13 +234,12 @@ def _js_block(p, q, sp, sq, buf_a, buf_b, work):
         # pn / s and qn / s lie in [0, 1]: no overflow even for subnormal s.
         buf_a[i] = 2.0 * (pn / s) if s > 0.0 else 1.0
         buf_b[i] = 2.0 * (qn / s) if s > 0.0 else 1.0
+        t_bin[i] = (pn - qn) / s if s > 0.0 else 0.0
+        s_bin[i] = s
     log_inplace(buf_a, work, n)
     log_inplace(buf_b, work, n)
     for i in range(n):
-        pn = p[i] * sp
-        qn = q[i] * sq
-        s = pn + qn
-        t = (pn - qn) / s if s > 0.0 else 0.0
+        t = t_bin[i]
         a = abs(t)
         u = t * t
         series = u * (_H1 + u * (_H2 + u * (_H3 + u * (_H4 + u * (_H5 + u * (
@@ -243,7 +247,7 @@ def _js_block(p, q, sp, sq, buf_a, buf_b, work):
                 _H11 + u * (_H12 + u * _H13))))))))))))
         direct = 0.5 * ((1.0 + t) * buf_a[i] + (1.0 - t) * buf_b[i])
         h = series if a < 0.25 else (direct if a < 1.0 else _LOG2)
-        buf_a[i] = s * h
+        buf_a[i] = s_bin[i] * h
     return _lane_sum(buf_a, n)
 
 
@@ -251,7 +255,7 @@ def _js_block(p, q, sp, sq, buf_a, buf_b, work):
 def _task_terms_into(p, q, rp, rq, lo, hi, kind, sp, sq, ratio, buf_a, buf_b, work):
     """Sum of one divergence's terms over bins lo:hi of p[rp] and q[rq].
 
-    buf_a, buf_b hold at least min(BLOCK, hi - lo) entries, work twice that.
+    buf_a, buf_b hold at least min(BLOCK, hi - lo) entries, work 4x that.
     """
     total = 0.0
     for b0 in range(lo, hi, BLOCK):
@@ -270,7 +274,7 @@ def _task_terms_into(p, q, rp, rq, lo, hi, kind, sp, sq, ratio, buf_a, buf_b, wo
 @njit(**_OPTS)
 def _task_terms(p, q, rp, rq, lo, hi, kind, sp, sq, ratio):
     """`_task_terms_into` with its own buffers."""
-    w = np.empty(4 * BLOCK)
+    w = np.empty(6 * BLOCK)
     return _task_terms_into(p, q, rp, rq, lo, hi, kind, sp, sq, ratio,
                             w[:BLOCK], w[BLOCK:2 * BLOCK], w[2 * BLOCK:])
 
@@ -357,7 +361,7 @@ def divergence_pair(p, q, kind):
     if not (_sum_ok(s_p, min_p) and _sum_ok(s_q, min_q)):
         return np.nan
     m = min(n, BLOCK)
-    w = np.empty(4 * m)
+    w = np.empty(6 * m)
     p2 = p.reshape((1, n))
     q2 = q.reshape((1, n))
     total = _task_terms_into(p2, q2, 0, 0, 0, n, kind, 1.0 / s_p, 1.0 / s_q, s_q / s_p,
