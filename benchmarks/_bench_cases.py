@@ -138,10 +138,15 @@ def plan_1d(quick=False, large=False, max_n=None):
 # Dense discrete EMD
 # --------------------------------------------------------------------------
 def _wasserstein_pkg():
+    """The PyPI `wasserstein` package, or None when it is missing or unusable
+    (its compiled module loads on first attribute access and fails when it
+    was built against another NumPy ABI)."""
     try:
-        return importlib.import_module("wasserstein")
-    except ImportError:
+        module = importlib.import_module("wasserstein")
+        module.EMD  # noqa: B018 -- triggers the lazy load of the extension
+    except (ImportError, AttributeError):
         return None
+    return module
 
 
 def _pot_iter_key(ot):
@@ -201,7 +206,7 @@ def plan_emd(quick=False, large=False, max_n=None):
                      + ("; none counts iterations, hence 'n/a'." if key is None
                         else f"; pivots from {key!r}."))
     if _wasserstein_pkg() is None:
-        notes.append("The PyPI `wasserstein` package (its `EMD`) is not installed: skipped.")
+        notes.append("The PyPI `wasserstein` package (its `EMD`) is not installed or does not load: skipped.")
     return cases, notes
 
 
@@ -284,6 +289,38 @@ def plan_small_div(quick=False, large=False, max_n=None):
 
 
 # --------------------------------------------------------------------------
+# Pairwise divergences: every pair of rows of two histogram matrices
+# --------------------------------------------------------------------------
+SIZES["pairwise-div"] = {"quick": [200], "full": [1000], "large": [10000]}
+PAIRWISE_BINS = 256
+PAIRWISE_Q_ROWS = 1000
+
+
+def _build_pairwise_div(n):
+    rng = np.random.default_rng(5)
+    P = rng.random((n, PAIRWISE_BINS))
+    Q = rng.random((min(n, PAIRWISE_Q_ROWS), PAIRWISE_BINS))
+    # The matrices' sums are compared (a NaN anywhere would show).
+    return Contest({
+        "ours": lambda: float(divergences.pairwise(P, Q, metric="js").sum()),
+        "SciPy": lambda: float((distance.cdist(P, Q, "jensenshannon") ** 2).sum()),
+    })
+
+
+def plan_pairwise_div(quick=False, large=False, max_n=None):
+    cases = [Case("pairwise-div", f"JS, n x {PAIRWISE_Q_ROWS} rows", n,
+                  lambda n=n: _build_pairwise_div(n))
+             for n in sizes("pairwise-div", quick, large, max_n)]
+    notes = [
+        f"Inputs: P = rng.random((n, {PAIRWISE_BINS})), Q = rng.random((min(n, "
+        f"{PAIRWISE_Q_ROWS}), {PAIRWISE_BINS})); ours `divergences.pairwise(P, Q, "
+        "metric='js')` on all cores, SciPy `cdist(P, Q, 'jensenshannon')**2` (one "
+        "thread); the sums of the two matrices are compared.",
+    ]
+    return cases, notes
+
+
+# --------------------------------------------------------------------------
 # KR dual vs primal
 # --------------------------------------------------------------------------
 def _build_kr(n):
@@ -307,7 +344,7 @@ def plan_kr(quick=False, large=False, max_n=None):
 
 
 PLANS = {"1d": plan_1d, "emd": plan_emd, "div": plan_div, "kr": plan_kr,
-         "small-div": plan_small_div}
+         "small-div": plan_small_div, "pairwise-div": plan_pairwise_div}
 
 TITLES = {
     "1d": "1-D W_1 and W_2 (sorted-CDF closed form)",
@@ -315,6 +352,7 @@ TITLES = {
     "div": "Divergences on histograms",
     "kr": "KR dual vs primal",
     "small-div": "Small problems: divergences (per call, warm)",
+    "pairwise-div": "Pairwise divergences (all pairs of rows)",
     "cold": "Cold start (fresh interpreter)",
 }
 
@@ -340,6 +378,7 @@ calls = [
     ("js", lambda: divergences.js(p, q)),
     ("js_distance", lambda: divergences.js_distance(p, q)),
     ("align", lambda: divergences.align([0.0, 1.0, 1.0], [1.0, 2.0])),
+    ("pairwise", lambda: divergences.pairwise([p, q], metric="js")),
     ("wasserstein_1d", lambda: transport.wasserstein_1d([0.0, 1.0, 3.0], [5.0, 6.0, 8.0])),
     ("emd", lambda: transport.emd(a, b, M)),
     ("emd2", lambda: transport.emd2(a, b, M)),

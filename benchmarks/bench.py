@@ -3,7 +3,9 @@
 Sections (``--sections``): ``1d`` (W_1, W_2 on the line), ``emd`` (dense
 discrete EMD, with pivot counts), ``div`` (KL, JS, TV on histograms, with the
 memory-bandwidth floor), ``kr`` (KR dual against the primal LP),
-``small-div`` (the divergences' per-call cost on 10 and 100 bins) and ``cold``
+``small-div`` (the divergences' per-call cost on 10 and 100 bins),
+``pairwise-div`` (JS between all rows of two matrices, against SciPy's
+``cdist``) and ``cold``
 (import and first-call time in fresh interpreters, with an empty and with a
 warm numba cache, and a count of recompilations in the warm process).
 
@@ -43,7 +45,7 @@ from benchmarks._cli import Progress, make_output_folder, positive_int
 #: Relative agreement required between ours and every peer.
 RTOL = 1e-9
 
-SECTIONS = ["1d", "emd", "div", "kr", "small-div", "cold"]
+SECTIONS = ["1d", "emd", "div", "kr", "small-div", "pairwise-div", "cold"]
 
 
 # --------------------------------------------------------------------------
@@ -374,9 +376,10 @@ def parse_args(argv=None):
                "vs POT (and the `wasserstein` package if installed), with pivot counts; "
                "div = KL/JS/TV vs SciPy, NumPy and a memory-bandwidth floor; kr = "
                "kr_dual vs the primal LP; small-div = per-call cost of KL/JS/TV on "
-               "10 and 100 bins; cold = import and first calls in fresh "
-               "interpreters, empty vs warm numba cache.  Exit status: 0 ok, 1 a value "
-               "disagreed with a peer (or the warm process recompiled), 2 bad usage.",
+               "10 and 100 bins; pairwise-div = all-pairs JS vs SciPy's cdist; "
+               "cold = import and first calls in fresh interpreters, empty vs warm "
+               "numba cache.  Exit status: 0 ok, 1 a value disagreed with a peer (or the "
+               "warm process recompiled), 2 bad usage.",
     )
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true",
