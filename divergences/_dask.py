@@ -32,12 +32,19 @@ def is_dask_array(x):
     return module is not None and isinstance(x, module.Array)
 
 
-def _as_row_blocks(x):
-    """x as a 2-D dask array with its columns in one chunk (rows keep theirs)."""
+def _as_row_blocks(x, min_rows):
+    """x as a 2-D dask array with its columns in one chunk; row chunks are
+    kept, unless smaller than `min_rows` (then merged up to it: tasks too
+    small to pay for their scheduling)."""
     import dask.array as da
 
     x = da.asarray(x)
-    if x.ndim == 2 and len(x.chunks[1]) > 1:
+    if x.ndim != 2:
+        return x
+    rows = x.chunks[0]
+    if min_rows and len(rows) > 1 and max(rows) < min_rows:
+        x = x.rechunk({0: min_rows, 1: -1})
+    elif len(x.chunks[1]) > 1:
         x = x.rechunk({1: -1})
     return x
 
@@ -46,14 +53,15 @@ def _offsets(chunks):
     return np.concatenate([[0], np.cumsum(chunks)[:-1]]).astype(int).tolist()
 
 
-def pairwise_blocks(P, Q, *, check, prepare, pairs, symmetric, name, token=()):
+def pairwise_blocks(P, Q, *, check, prepare, pairs, symmetric, name, token=(),
+                    min_block_rows=None):
     """Lazy (n, m) dask array of ``pairs`` over the row blocks of P and Q.
 
     Parameters
     ----------
     P, Q : (n, k), (m, k) dask.array or array_like (Q may be None)
         Converted with ``dask.array.asarray``; the k columns are put in one
-        chunk, the row chunks are kept.
+        chunk, the row chunks are kept (see `min_block_rows`).
     check : callable(x, name)
         Raises for a bad dtype or shape, before any graph is built.
     prepare : callable(block, name, row_offset) -> prepared block
@@ -68,15 +76,22 @@ def pairwise_blocks(P, Q, *, check, prepare, pairs, symmetric, name, token=()):
     token : tuple
         Everything else the result depends on (metric, options), for the
         deterministic task names.
+    min_block_rows : callable(k) -> int, optional
+        Row chunks all smaller than ``min_block_rows(k)`` (k: the number of
+        columns) are merged into chunks of that many rows, so that a task
+        does enough work to pay for its scheduling; larger chunks are the
+        caller's choice and kept.
     """
     import dask.array as da
     from dask.base import tokenize
     from dask.highlevelgraph import HighLevelGraph
 
-    P = _as_row_blocks(P)
+    k = da.asarray(P).shape[-1]
+    min_rows = min_block_rows(k) if min_block_rows is not None else None
+    P = _as_row_blocks(P, min_rows)
     check(P, "P")
     if Q is not None:
-        Q = _as_row_blocks(Q)
+        Q = _as_row_blocks(Q, min_rows)
         check(Q, "Q")
         if P.shape[1] != Q.shape[1]:
             raise ValueError(

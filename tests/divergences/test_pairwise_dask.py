@@ -5,13 +5,19 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from divergences import pairwise
+from divergences import _pairwise, pairwise
 
 da = pytest.importorskip("dask.array")
 import dask  # noqa: E402
 
 SCHEDULERS = ["synchronous", "threads"]
 METRICS = ["tv", "kl", "js", "js_distance"]
+
+
+@pytest.fixture(autouse=True)
+def small_blocks_kept(monkeypatch):
+    """Keep the tests' small row chunks (many blocks on small data)."""
+    monkeypatch.setattr(_pairwise, "DASK_MIN_TASK_WORK", 0)
 
 
 def _data():
@@ -86,3 +92,14 @@ def test_masked_chunks_are_refused():
     D = pairwise(da.from_array(P, chunks=(2, 3), asarray=False))
     with pytest.raises(TypeError, match=r"`P` is a numpy.ma.MaskedArray"):
         D.compute(scheduler="synchronous")
+
+
+def test_row_chunks_too_small_for_a_task_are_merged(monkeypatch):
+    P, Q = _data()
+    monkeypatch.setattr(_pairwise, "DASK_MIN_TASK_WORK", 40 * 64)  # 8 rows of 40 bins
+    D = pairwise(da.from_array(P, chunks=(2, 40)), da.from_array(Q, chunks=(3, 40)))
+    assert D.chunks == ((8, 8, 7), (8, 8, 1))
+    assert_array_equal(D.compute(scheduler="synchronous"), pairwise(P, Q))
+    # Chunks of the target size or larger are the caller's choice: kept.
+    D = pairwise(da.from_array(P, chunks=(10, 40)))
+    assert D.chunks == ((10, 10, 3), (10, 10, 3))
