@@ -283,6 +283,55 @@ def plan_div(quick=False, large=False, max_n=None):
 
 
 # --------------------------------------------------------------------------
+# Small problems: divergences (per-call cost, as in a loop over pairs)
+# --------------------------------------------------------------------------
+SIZES["small-div"] = {"quick": [10], "full": [10, 100], "large": []}
+
+
+def plan_small_div(quick=False, large=False, max_n=None):
+    cases = [Case("small-div", kind, n, lambda kind=kind, n=n: _build_div(kind, n))
+             for kind in _DIVERGENCES for n in sizes("small-div", quick, large, max_n)]
+    notes = [
+        "Per-call cost on tiny histograms (the fixed cost of a call is the whole "
+        "cost): same inputs and peers as the divergence section, warm, each call "
+        "looped up to 1000 times per timed run.",
+    ]
+    return cases, notes
+
+
+# --------------------------------------------------------------------------
+# Pairwise divergences: every pair of rows of two histogram matrices
+# --------------------------------------------------------------------------
+SIZES["pairwise-div"] = {"quick": [200], "full": [1000], "large": [10000]}
+PAIRWISE_BINS = 256
+PAIRWISE_Q_ROWS = 1000
+
+
+def _build_pairwise_div(n):
+    rng = np.random.default_rng(5)
+    P = rng.random((n, PAIRWISE_BINS))
+    Q = rng.random((min(n, PAIRWISE_Q_ROWS), PAIRWISE_BINS))
+    # The matrices' sums are compared (a NaN anywhere would show).
+    return Contest({
+        "ours": lambda: float(divergences.pairwise(P, Q, metric="js").sum()),
+        "SciPy": lambda: float((distance.cdist(P, Q, "jensenshannon") ** 2).sum()),
+    })
+
+
+def plan_pairwise_div(quick=False, large=False, max_n=None):
+    cases = [Case("pairwise-div", f"JS, n x {PAIRWISE_Q_ROWS} rows", n,
+                  lambda n=n: _build_pairwise_div(n))
+             for n in sizes("pairwise-div", quick, large, max_n)]
+    notes = [
+        f"Inputs: P = rng.random((n, {PAIRWISE_BINS})), Q = rng.random((min(n, "
+        f"{PAIRWISE_Q_ROWS}), {PAIRWISE_BINS})); ours `divergences.pairwise(P, Q, "
+        "metric='js')` on all cores, SciPy `cdist(P, Q, 'jensenshannon')**2` (one "
+        "thread); the sums of the two matrices are compared.",
+    ]
+    return cases, notes
+
+
+# --------------------------------------------------------------------------
 # KR dual vs primal
 # --------------------------------------------------------------------------
 def _build_kr(n):
@@ -305,13 +354,16 @@ def plan_kr(quick=False, large=False, max_n=None):
     return cases, notes
 
 
-PLANS = {"1d": plan_1d, "emd": plan_emd, "div": plan_div, "kr": plan_kr}
+PLANS = {"1d": plan_1d, "emd": plan_emd, "div": plan_div, "kr": plan_kr,
+         "small-div": plan_small_div, "pairwise-div": plan_pairwise_div}
 
 TITLES = {
     "1d": "1-D W_1 and W_2 (sorted-CDF closed form)",
     "emd": "Dense discrete EMD (network simplex)",
     "div": "Divergences on histograms",
     "kr": "KR dual vs primal",
+    "small-div": "Small problems: divergences (per call, warm)",
+    "pairwise-div": "Pairwise divergences (all pairs of rows)",
     "cold": "Cold start (fresh interpreter)",
 }
 
@@ -337,6 +389,7 @@ calls = [
     ("js", lambda: divergences.js(p, q)),
     ("js_distance", lambda: divergences.js_distance(p, q)),
     ("align", lambda: divergences.align([0.0, 1.0, 1.0], [1.0, 2.0])),
+    ("pairwise", lambda: divergences.pairwise([p, q], metric="js")),
     ("wasserstein_1d", lambda: transport.wasserstein_1d([0.0, 1.0, 3.0], [5.0, 6.0, 8.0])),
     ("emd", lambda: transport.emd(a, b, M)),
     ("emd2", lambda: transport.emd2(a, b, M)),

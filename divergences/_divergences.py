@@ -92,8 +92,37 @@ def _histogram_rows(p_arr, q_arr, axis):
     return _as_rows(pm, batch, n), _as_rows(qm, batch, n), batch
 
 
+_F64 = np.dtype(np.float64)
+_UNIT_STRIDES = (8,)
+
+
 def _reduce(p, q, axis, kind):
-    """Per-histogram sums of the terms of divergence `kind`, batch-shaped."""
+    """Per-histogram sums of the terms of divergence `kind`: a float for one
+    pair of histograms, else a batch-shaped array.
+
+    Two C-contiguous float64 vectors of equal length -- the per-call case in
+    a loop -- go straight to one compiled call that validates and sums; any
+    other input, or one that call does not accept (bad entries, zero mass,
+    sums to rescale), takes the general path, which gives the same value to
+    the bit or the error.
+    """
+    if (
+        type(p) is np.ndarray
+        and type(q) is np.ndarray
+        and p.dtype is _F64
+        and q.dtype is _F64
+        and p.strides == _UNIT_STRIDES  # 1-D and contiguous
+        and q.strides == _UNIT_STRIDES
+        and (axis == -1 or axis == 0)
+        and type(axis) is int
+    ):
+        value = _kernels.divergence_pair(p, q, kind)
+        if value == value:  # not NaN: validated and summed
+            return value
+    return _reduce_general(p, q, axis, kind)
+
+
+def _reduce_general(p, q, axis, kind):
     p_arr = as_float_array(p, "p")
     q_arr = as_float_array(q, "q")
     P, Q, batch = _histogram_rows(p_arr, q_arr, axis)
@@ -133,6 +162,14 @@ def _reduce(p, q, axis, kind):
 def _result(values):
     """A Python float for a single pair of histograms, else the batch array."""
     return float(values) if values.ndim == 0 else values
+
+
+def _finish(x, lower, upper, scale):
+    """min(max(x, lower), upper) / scale, as a float for a float (same bits)."""
+    if type(x) is float:  # never NaN (see `_reduce`)
+        x = lower if x < lower else (upper if x > upper else x)
+        return x / scale
+    return _result(np.minimum(np.maximum(x, lower), upper) / scale)
 
 
 def tv(p, q, *, axis=-1):
@@ -177,7 +214,7 @@ def tv(p, q, *, axis=-1):
     >>> tv([0.5, 0.5], [0.25, 0.75])
     0.25
     """
-    return _result(np.minimum(0.5 * _reduce(p, q, axis, _kernels.KIND_TV), 1.0))
+    return _finish(0.5 * _reduce(p, q, axis, _kernels.KIND_TV), 0.0, 1.0, 1.0)
 
 
 def kl(p, q, *, base=None, axis=-1):
@@ -190,7 +227,8 @@ def kl(p, q, *, base=None, axis=-1):
         is normalised to total mass 1 (as `scipy.stats.entropy` does).
         Leading axes broadcast as a batch.
     base : float, optional
-        Logarithm base (> 0, != 1); natural logarithm when None.
+        Logarithm base, a finite number > 1 (2 for bits); natural logarithm
+        when None.
     axis : int, optional
         The histogram axis (default: the last).
 
@@ -228,7 +266,7 @@ def kl(p, q, *, base=None, axis=-1):
     inf
     """
     log_base = validate_base(base)
-    return _result(np.maximum(_reduce(p, q, axis, _kernels.KIND_KL), 0.0) / log_base)
+    return _finish(_reduce(p, q, axis, _kernels.KIND_KL), 0.0, math.inf, log_base)
 
 
 def js(p, q, *, base=None, axis=-1):
@@ -240,7 +278,8 @@ def js(p, q, *, base=None, axis=-1):
         Non-negative, finite bin masses with a positive sum along `axis`; each
         is normalised to total mass 1.  Leading axes broadcast as a batch.
     base : float, optional
-        Logarithm base (> 0, != 1); natural logarithm when None.
+        Logarithm base, a finite number > 1 (2 for bits); natural logarithm
+        when None.
     axis : int, optional
         The histogram axis (default: the last).
 
@@ -286,7 +325,7 @@ def js(p, q, *, base=None, axis=-1):
     1.0
     """
     log_base = validate_base(base)
-    return _result(np.minimum(0.5 * _reduce(p, q, axis, _kernels.KIND_JS), _LOG2) / log_base)
+    return _finish(0.5 * _reduce(p, q, axis, _kernels.KIND_JS), 0.0, _LOG2, log_base)
 
 
 def js_distance(p, q, *, base=None, axis=-1):

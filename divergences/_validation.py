@@ -5,7 +5,9 @@ wrong (with the first offending index and value) and how to fix it.  Nothing
 here is an ``assert``: the checks survive ``python -O``.
 """
 
+import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -17,9 +19,29 @@ __all__ = [
     "weights_and_total",
     "validate_point_clouds",
     "validate_base",
+    "real_option",
 ]
 
 _NUMERIC_KINDS = "biuf"  # bool, signed int, unsigned int, float
+
+
+def refuse_masked(x, name):
+    """Raise `TypeError` when `x` is a ``numpy.ma.MaskedArray``.
+
+    NumPy's conversions drop the mask, so a masked entry would be read as
+    whatever value it hides.  What a mask should mean here is not clear-cut
+    (an empty bin? an atom to drop, weight and all? SciPy itself disagrees:
+    ``scipy.stats.entropy`` honours it, ``jensenshannon`` does not), so the
+    caller says it explicitly.
+    """
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(
+            f"`{name}` is a numpy.ma.MaskedArray; masks are not supported (the "
+            f"masked values would be read as they are). Say what the masked "
+            f"entries mean first: `{name}.filled(0)` to count them as empty "
+            f"bins or zero weights, or `{name}.compressed()` (or indexing with "
+            f"~np.ma.getmaskarray({name})) to drop them."
+        )
 
 
 def as_float_array(x, name):
@@ -27,9 +49,12 @@ def as_float_array(x, name):
 
     Integer, boolean and float32 inputs are converted to float64 (so that all
     arithmetic happens in float64); complex, string, object and ragged inputs
-    raise `TypeError`.
+    raise `TypeError`, and so do masked arrays (`refuse_masked`).
     """
-    if isinstance(x, np.ndarray):
+    if type(x) is np.ndarray:
+        arr = x
+    elif isinstance(x, np.ndarray):
+        refuse_masked(x, name)
         arr = x
     else:
         try:
@@ -179,20 +204,50 @@ def validate_point_clouds(u_values, v_values, u_weights=None, v_weights=None):
     return X, Y, a, b
 
 
-def validate_base(base):
-    """Logarithm base: ``None`` (natural log) or a finite real number > 0, != 1.
+def real_option(value, name, requirement):
+    """A real-valued option as a Python float.
 
-    Returns the divisor ``log(base)`` applied to natural-log results (1.0 for
-    ``None``).
+    `requirement` completes "must be a real number ..." in the messages.
+    Refuses non-real types (bool included) with `TypeError`, and values that
+    do not fit in a float64 -- ``np.longdouble('1e400')``, ``10**400``,
+    ``np.longdouble('1e-400')`` -- with a `ValueError` that says so, rather
+    than letting the cast turn them into inf or 0.  Range checks are the
+    caller's.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a real number {requirement}; got {value!r}.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # longdouble cast overflow
+        try:
+            x = float(value)
+        except OverflowError:  # int or Fraction beyond float64
+            x = math.inf
+        if math.isinf(x) and value == value and -math.inf < value < math.inf:
+            too = "large"
+        elif x == 0.0 and value != 0:
+            too = "small"
+        else:
+            return x
+    raise ValueError(
+        f"`{name}` = {value!r} does not fit in a float64 (too {too} in "
+        f"magnitude: it would be read as {x!r}); pass a value within the float64 "
+        f"range, e.g. float({name}) after checking it."
+    )
+
+
+def validate_base(base):
+    """Logarithm base: ``None`` (natural log) or a finite real number > 1.
+
+    Units of information need base > 1 (2: bits, e: nats, 10: hartleys); a
+    base in (0, 1) would make every divergence negative.  Returns the divisor
+    ``log(base)`` applied to natural-log results (1.0 for ``None``).
     """
     if base is None:
         return 1.0
-    if isinstance(base, (bool, np.bool_)) or not isinstance(base, numbers.Real):
-        raise TypeError(f"`base` must be a real number or None; got {base!r}.")
-    base = float(base)
-    if not np.isfinite(base) or base <= 0 or base == 1:
+    x = real_option(base, "base", "> 1 or None")
+    if not (x > 1.0 and x < math.inf):
         raise ValueError(
-            f"`base` must be a finite number > 0 and != 1 (e.g. 2 for bits); "
-            f"got {base!r}."
+            f"`base` must be a finite number > 1 (2 for bits, e for nats, 10 "
+            f"for hartleys): units of information need base > 1; got {base!r}."
         )
-    return float(np.log(base))
+    return math.log(x)

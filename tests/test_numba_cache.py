@@ -33,6 +33,7 @@ p, q = rng.random(50), rng.random(50)
 X, Y = rng.random((30, 2)), rng.random((25, 2))
 divergences.tv(p, q); divergences.kl(p, q); divergences.js(p, q)
 divergences.js_distance(p, q); divergences.align(X, Y)
+divergences.pairwise(X, Y, metric="kl"); divergences.pairwise(X, metric="js")
 divergences.kl(rng.random((2, 1 << 21)), rng.random((2, 1 << 21)))  # parallel twins
 transport.wasserstein_1d(p, q); transport.wasserstein_1d(p, q, p, q, p=2)
 transport.wasserstein(X, Y)

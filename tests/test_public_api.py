@@ -5,7 +5,7 @@ import importlib
 import pytest
 
 EXPECTED = {
-    "divergences": {"tv", "kl", "js", "js_distance", "align"},
+    "divergences": {"tv", "kl", "js", "js_distance", "align", "pairwise"},
     "transport": {
         "wasserstein_1d",
         "wasserstein",

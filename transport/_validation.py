@@ -5,7 +5,6 @@ Point clouds and their weights are validated by the shared validators of
 input identically.
 """
 
-import numbers
 
 import numpy as np
 from numba import njit
@@ -15,6 +14,7 @@ from ._metrics import METRICS, validate_metric
 from divergences._validation import (
     as_float_array,
     raise_first_bad_entry,
+    real_option,
     validate_point_clouds,
     validate_values,
     validate_weights,
@@ -44,9 +44,7 @@ MASS_RTOL = 1e-7
 
 def validate_p(p):
     """Order of the Wasserstein distance: a finite real number >= 1."""
-    if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real):
-        raise TypeError(f"`p` must be a real number >= 1; got {p!r}.")
-    p = float(p)
+    p = real_option(p, "p", ">= 1")
     if not (np.isfinite(p) and p >= 1):
         raise ValueError(
             f"`p` must be a finite number >= 1 (W_p is a metric only for "
