@@ -5,7 +5,6 @@ Point clouds and their weights are validated by the shared validators of
 input identically.
 """
 
-
 import numpy as np
 from numba import njit
 
@@ -41,6 +40,7 @@ __all__ = [
 #: Relative tolerance on ``|sum(a) - sum(b)|`` accepted by `emd`; larger
 #: mismatches are refused.  Loose enough for histograms normalised in float32.
 MASS_RTOL = 1e-7
+
 
 def validate_p(p):
     """Order of the Wasserstein distance: a finite real number >= 1."""
@@ -187,9 +187,7 @@ def validate_cap(value, name):
 
 def validate_rtol(rtol, name="rtol"):
     """A relative tolerance: a real number in (0, 1)."""
-    if isinstance(rtol, (bool, np.bool_)) or not isinstance(rtol, numbers.Real):
-        raise TypeError(f"`{name}` must be a real number in (0, 1); got {rtol!r}.")
-    value = float(rtol)
+    value = real_option(rtol, name, "in (0, 1)")
     if not 0.0 < value < 1.0:
         raise ValueError(f"`{name}` must lie in (0, 1); got {rtol!r}.")
     return value
