@@ -12,11 +12,11 @@ import math
 import warnings
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 from scipy.spatial import cKDTree
 
 from divergences import align
+from divergences._parallel import parallel_ok
 
 from . import _kr_kernels as kern
 from ._validation import METRICS, as_float_array, validate_metric
@@ -149,7 +149,7 @@ class KRDualResult:
 
 
 def _inf_convolution(Z, X, f, code, out):
-    if Z.shape[0] * X.shape[0] >= PARALLEL_MIN**2 and numba.get_num_threads() > 1:
+    if Z.shape[0] * X.shape[0] >= PARALLEL_MIN**2 and parallel_ok():
         kern.inf_convolution_parallel(Z, X, f, code, out)
     else:
         kern.inf_convolution(Z, X, f, code, out)
@@ -312,7 +312,7 @@ def _generate(X, c, metric, max_iter):
     counts = np.empty(n, dtype=np.int64)
     scan = (
         kern.find_violations_parallel
-        if n >= PARALLEL_MIN and numba.get_num_threads() > 1
+        if n >= PARALLEL_MIN and parallel_ok()
         else kern.find_violations
     )
     n_iter = 0

@@ -50,6 +50,8 @@ import numpy as np
 import scipy.sparse
 from scipy.spatial import cKDTree
 
+from divergences._parallel import parallel_ok
+
 from . import _sparse_kernels as kern
 from ._certify import DEFAULT_RTOL, certificate_from
 from ._emd import DEFAULT_MAX_ITER, TransportResult, UncertifiedWarning, certified_distance, settle
@@ -339,7 +341,7 @@ def _solve_kept(X, Y, a, b, metric, p, ref, max_rounds, stats):
         art_cost = ART_FACTOR * cost_bound if cost_bound > 0 else 1.0
         tree = init_tree(supply, art_cost)
     targets = _TargetTree(Y)
-    parallel = n >= PARALLEL_MIN
+    parallel = n >= PARALLEL_MIN and parallel_ok()
     # with fewer sources than targets each source needs more arcs per round
     width = min(MAX_ADD_PER_SOURCE, int(math.ceil(ADD_PER_SOURCE * max(1.0, m / n))))
     pi = tree[9]
