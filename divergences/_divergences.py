@@ -6,6 +6,7 @@ import os
 import numpy as np
 
 from . import _kernels
+from ._parallel import parallel_ok
 from ._validation import as_float_array, raise_first_bad_entry, validate_base
 
 __all__ = ["tv", "kl", "js", "js_distance"]
@@ -130,7 +131,8 @@ def _reduce_general(p, q, axis, kind):
     out = np.empty(rows)
     if rows == 0:
         return out.reshape(batch)
-    parallel = rows * P.shape[1] >= PARALLEL_MIN_BINS and _other_cores_idle()
+    parallel = (rows * P.shape[1] >= PARALLEL_MIN_BINS and _other_cores_idle()
+                and parallel_ok())
     sum_p = np.empty(P.shape[0])
     sum_q = np.empty(Q.shape[0])
     while True:

@@ -13,6 +13,8 @@ Python side: build once, scan with new potentials every round.
 import numpy as np
 from numba import njit, prange
 
+from divergences._parallel import parallel_ok
+
 from ._metrics import box_cost, cost
 
 __all__ = ["TargetTree", "c_transform", "scan_sources", "scan_sources_parallel",
@@ -55,7 +57,8 @@ class TargetTree:
         out_val = np.empty((n, width))
         counts = np.empty(n, np.int64)
         best = np.empty(n)
-        scan = scan_sources_parallel if n >= SCAN_PARALLEL_MIN else scan_sources
+        parallel = n >= SCAN_PARALLEL_MIN and parallel_ok()
+        scan = scan_sources_parallel if parallel else scan_sources
         scan(Q, self.points, vt, self.perm, self.lo, self.hi, self.left, self.right,
              self.start, self.end, self.node_max, self.depth, metric, p, thr, out_j,
              out_val, counts, best)

@@ -14,11 +14,11 @@ import sys
 import threading
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 from scipy.spatial import cKDTree
 
 from divergences import align
+from divergences._parallel import parallel_ok
 
 from . import _kr_kernels as kern
 from ._metrics import METRICS, pair_costs, validate_metric
@@ -155,7 +155,7 @@ class KRDualResult:
 
 
 def _inf_convolution(Z, X, f, code, out):
-    if Z.shape[0] * X.shape[0] >= KR_PARALLEL_MIN**2 and numba.get_num_threads() > 1:
+    if Z.shape[0] * X.shape[0] >= KR_PARALLEL_MIN**2 and parallel_ok():
         kern.inf_convolution_parallel(Z, X, f, code, out)
     else:
         kern.inf_convolution(Z, X, f, code, out)
@@ -347,7 +347,7 @@ def _generate(X, c, metric, max_rounds):
     counts = np.empty(n, dtype=np.int64)
     scan = (
         kern.find_violations_parallel
-        if n >= KR_PARALLEL_MIN and numba.get_num_threads() > 1
+        if n >= KR_PARALLEL_MIN and parallel_ok()
         else kern.find_violations
     )
     n_iter = 0

@@ -118,6 +118,23 @@ _scratch_lock = threading.Lock()
 _scratch_arrays = {}
 
 
+def _reset_after_fork():
+    """In a forked child, drop the parent's sort thread and scratch.
+
+    Only the forking thread survives a fork: the executor's worker is gone
+    (a submitted sort would wait forever), and the scratch lock and arrays
+    may belong to a call that was running on another thread.
+    """
+    global _executor, _scratch_lock, _scratch_arrays
+    _executor = None
+    _scratch_lock = threading.Lock()
+    _scratch_arrays = {}
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
 def _scratch_array(key, n, dtype):
     """The kept array `key`, grown to hold n entries (caller holds the lock)."""
     arr = _scratch_arrays.get(key)
