@@ -19,7 +19,7 @@ import pytest
 import divergences
 import transport
 from divergences import _divergences
-from transport import _kr_dual, _sparse, _wasserstein_1d
+from transport import _kdscan, _kr_dual, _wasserstein_1d
 
 #: Seconds a child may take: a spawned child imports everything and loads
 #: the compiled kernels from numba's cache; both children take a few
@@ -43,9 +43,9 @@ def _large_calls():
     half = _wasserstein_1d.CONCURRENT_MIN // 2  # two sorts on two threads
     x1, y1 = rng.standard_normal(half), rng.standard_normal(half) + 0.25
     w1, v1 = rng.random(half), rng.random(half)
-    n_sparse = _sparse.PARALLEL_MIN  # parallel scan of the sources
+    n_sparse = _kdscan.SCAN_PARALLEL_MIN  # parallel scan of the sources
     xs, ys = rng.random((n_sparse, 2)), rng.random((n_sparse, 2)) + [0.1, 0.0]
-    half_kr = (_kr_dual.PARALLEL_MIN + 1) // 2  # atoms in all: parallel scans
+    half_kr = (_kr_dual.KR_PARALLEL_MIN + 1) // 2  # atoms in all: parallel scans
     xk, yk = rng.random((half_kr, 2)), rng.random((half_kr, 2)) + [0.0, 0.2]
     bins = _divergences.PARALLEL_MIN_BINS  # parallel sums
     p, q = rng.random(bins), rng.random(bins)
@@ -136,7 +136,7 @@ def test_concurrent_calls_from_threads_match_serial():
     """Parallel kernels launched from several threads at once (a threading
     layer that is not thread-safe would abort the process here)."""
     rng = np.random.default_rng(7)
-    n = _sparse.PARALLEL_MIN
+    n = _kdscan.SCAN_PARALLEL_MIN
     clouds = [(rng.random((n, 2)), rng.random((n, 2))) for _ in range(2)]
     hists = [rng.random((4, _divergences.PARALLEL_MIN_BINS // 4)) for _ in range(2)]
 
