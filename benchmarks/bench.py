@@ -3,6 +3,7 @@
 Sections (``--sections``): ``1d`` (W_1, W_2 on the line), ``emd`` (dense
 discrete EMD, with pivot counts), ``div`` (KL, JS, TV on histograms, with a
 floor that reads both inputs once), ``kr`` (KR dual against the primal LP),
+``small-emd`` (emd2 and wasserstein per call on 5 to 64 points),
 ``small-div`` (the divergences' per-call cost on 10 and 100 bins),
 ``pairwise-div`` (JS between all rows of two matrices, against SciPy's
 ``cdist``) and ``cold``
@@ -49,7 +50,7 @@ from benchmarks._cli import make_output_folder, positive_int, progress_bar
 #: Relative agreement required between ours and every peer.
 RTOL = 1e-9
 
-SECTIONS = ["1d", "emd", "div", "kr", "small-div", "pairwise-div", "cold"]
+SECTIONS = ["1d", "emd", "div", "kr", "small-emd", "small-div", "pairwise-div", "cold"]
 
 
 # --------------------------------------------------------------------------
@@ -428,7 +429,8 @@ def parse_args(argv=None):
         epilog="Sections: 1d = W_1/W_2 on the line vs SciPy, POT and np.sort; emd = dense EMD "
                "vs POT (and the `wasserstein` package if installed), with pivot counts; "
                "div = KL/JS/TV vs SciPy, NumPy and a floor (summing both inputs); kr = "
-               "kr_dual vs the primal LP; small-div = per-call cost of KL/JS/TV on "
+               "kr_dual vs the primal LP; small-emd = per-call cost of emd2 and "
+               "wasserstein on 5-64 points vs POT; small-div = per-call cost of KL/JS/TV on "
                "10 and 100 bins; pairwise-div = all-pairs JS vs SciPy's cdist; "
                "cold = import and first calls in fresh interpreters, empty vs warm "
                "numba cache.  Exit status: 0 ok, 1 a value disagreed with a peer (or the "
