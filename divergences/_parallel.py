@@ -13,22 +13,39 @@ this decides speed only, never a value.  `parallel_ok` is False
   process starts clean and runs the parallel kernels;
 * when numba has one thread (``NUMBA_NUM_THREADS=1``, `numba.set_num_threads`).
 
-Why not choose another threading layer instead (measured with numba 0.68.1
-on 2 cores; see the note below `parallel_ok` for the figures):
+Why numba's own choice of threading layer stands (TBB when the user has it,
+GNU OpenMP otherwise) rather than one set here:
 
-* "workqueue" survives fork, but numba terminates the process when two
-  threads run parallel kernels at once ("Concurrent access has been
-  detected"), and users call our functions from thread pools;
-* "tbb" is safe for both, but it is a second runtime dependency, and the
-  PyPI wheel puts ``libtbb.so.12`` in ``<venv>/lib``, where numba does not
-  find it ("No threading layer could be loaded") unless ``LD_LIBRARY_PATH``
-  is set;
-* the threading layer is process-wide: setting it here would also change
-  it for the user's own numba code.
+* "workqueue" survives fork, but numba terminates the whole process when
+  two threads run parallel kernels at once ("Concurrent access has been
+  detected"; 16 concurrent calls from 4 threads), and users call our
+  functions from thread pools;
+* "tbb" is safe for both, but it would be a second runtime dependency
+  without wheels on every platform, and the PyPI wheel puts
+  ``libtbb.so.12`` in ``<venv>/lib``, where numba does not find it ("No
+  threading layer could be loaded") unless ``LD_LIBRARY_PATH`` is set;
+* neither is faster.  Median ms of the parallel kernels (serial twin in
+  brackets), numba 0.68.1, 2 cores, 5-6 interleaved runs per layer at a
+  1-minute load of 1.3-4.1 (a shared machine):
 
-So numba's own choice stands (TBB when the user has it, OpenMP otherwise)
-and only a child forked from an OpenMP process falls back to the serial
-twins -- a pool of forked workers already uses the cores.
+  ============================  ==========  ==========  ==========
+  kernel                        omp         tbb         workqueue
+  ============================  ==========  ==========  ==========
+  sparse scan, 8192 points      257 (414)   393 (404)   542 (409)
+  sparse solve, 8192 points     706 (835)   838 (839)   1071 (841)
+  KL, 2^23 bins                 51 (31)     32 (31)     33 (31)
+  critic, 5000 x 3000 atoms     137 (136)   130 (135)   133 (136)
+  ============================  ==========  ==========  ==========
+
+  OpenMP is the fastest where the parallel kernels pay most (the sparse
+  solver's scan) and the divergences already fall back to serial under
+  load (`_divergences.PARALLEL_MIN_BINS`);
+* the threading layer is process-wide: setting it here would change it
+  for the user's own numba code too.
+
+A child forked from an OpenMP process runs the serial twins instead (the
+sparse solve above: 835 ms against 706 ms); a pool of forked workers
+already keeps the cores busy.
 """
 
 import os

@@ -4,8 +4,9 @@ calls in the parent, and under concurrent calls from threads.
 Thread pools, locks, scratch buffers and numba's threading layer are
 process-wide state: the large calls below take every threaded or parallel
 path (sizes read from the modules' thresholds), so that the parent holds
-all of that state when it forks.  A child that hangs or is killed fails
-the test after `TIMEOUT` seconds instead of hanging the suite.
+all of that state when it forks.  A child that is killed fails the test
+at once, one that hangs after `TIMEOUT` seconds (instead of hanging the
+suite).
 """
 
 import multiprocessing
