@@ -8,6 +8,8 @@ EXPECTED = {
     "divergences": {"tv", "kl", "js", "js_distance", "align"},
     "transport": {
         "wasserstein_1d",
+        "wasserstein_circle",
+        "wasserstein_tree",
         "wasserstein",
         "emd",
         "emd2",

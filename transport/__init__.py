@@ -2,12 +2,16 @@
 
 from ._certify import Certificate, certify
 from ._emd import OptimalityError, TransportResult, UncertifiedWarning, emd, emd2
+from ._circle import wasserstein_circle
 from ._kr_dual import KRDualResult, kr_dual
+from ._tree import wasserstein_tree
 from ._wasserstein import cost_matrix, wasserstein
 from ._wasserstein_1d import wasserstein_1d
 
 __all__ = [
     "wasserstein_1d",
+    "wasserstein_circle",
+    "wasserstein_tree",
     "wasserstein",
     "emd",
     "emd2",
