@@ -126,6 +126,8 @@ def _validate_parent(parent):
         arr = np.asarray(parent)
     except (ValueError, TypeError) as exc:
         raise TypeError(f"`parent` must be a 1-D array of integers ({exc}).") from None
+    if arr.size == 0:
+        raise ValueError("`parent` is empty: a tree needs at least one node.")
     if arr.dtype.kind not in "iu":
         raise TypeError(
             f"`parent` must be an array of integer node indices (-1 at the "
@@ -133,8 +135,6 @@ def _validate_parent(parent):
         )
     if arr.ndim != 1:
         raise ValueError(f"`parent` must be 1-D; got shape {arr.shape}.")
-    if arr.shape[0] == 0:
-        raise ValueError("`parent` is empty: a tree needs at least one node.")
     n = arr.shape[0]
     if arr.dtype == np.uint64 and arr.max() > np.iinfo(np.int64).max:
         raise ValueError(f"`parent` entries must be -1 or node indices in [0, {n}).")
@@ -142,19 +142,22 @@ def _validate_parent(parent):
     order, status, where = topological_order(arr)
     if status == _OK:
         return arr, order
-    messages = {
-        _BAD_INDEX: f"`parent[{where}]` = {arr[where]} is not "
-                    f"a node: entries must be -1 (the root) or in [0, {n}).",
-        _SELF_LOOP: f"`parent[{where}]` = {where}: a node cannot be its own parent "
-                    f"(use -1 for the root).",
-        _NO_ROOT: "`parent` has no root: exactly one entry must be -1.",
-        _TWO_ROOTS: f"`parent` has more than one root (-1 at index "
-                    f"{int(np.flatnonzero(arr == -1)[0])} and at {where}): a tree has "
-                    f"exactly one.",
-        _CYCLE: f"`parent` contains a cycle through node {where}: following "
-                f"parents from it never reaches the root.",
-    }
-    raise ValueError(messages[status])
+    if status == _BAD_INDEX:
+        problem = (f"`parent[{where}]` = {arr[where]} is not a node: entries must "
+                   f"be -1 (the root) or in [0, {n}).")
+    elif status == _SELF_LOOP:
+        problem = (f"`parent[{where}]` = {where}: a node cannot be its own parent "
+                   f"(use -1 for the root).")
+    elif status == _NO_ROOT:
+        problem = "`parent` has no root: exactly one entry must be -1."
+    elif status == _TWO_ROOTS:
+        problem = (f"`parent` has more than one root (-1 at index "
+                   f"{int(np.flatnonzero(arr == -1)[0])} and at {where}): a tree "
+                   f"has exactly one.")
+    else:
+        problem = (f"`parent` contains a cycle through node {where}: following "
+                   f"parents from it never reaches the root.")
+    raise ValueError(problem)
 
 
 def _validate_length(length, n):
