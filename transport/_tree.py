@@ -25,64 +25,108 @@ _OK, _BAD_INDEX, _SELF_LOOP, _NO_ROOT, _TWO_ROOTS, _CYCLE = range(6)
 
 
 @njit(**_OPTS)
-def topological_order(parent):
-    """Nodes in breadth-first order from the root, and a status code.
+def count_children(parent, pending):
+    """pending[i] = number of children of i; returns (status, where).
 
-    Returns ``(order, status, where)``: with status 0 (`_OK`), ``order[0]``
-    is the root and every node comes after its parent.  Otherwise ``where``
-    is the node at fault: an index out of range, a node that is its own
-    parent, no root, a second root, or a node on (or below) a cycle, i.e.
-    not reachable from the root.
+    status 0 (`_OK`): ``where`` is the root.  Otherwise ``where`` is the
+    node at fault: an index out of range, a node that is its own parent,
+    a second root (or -1: no root).
     """
     n = parent.shape[0]
-    order = np.empty(n, np.int64)
     root = -1
-    count = np.zeros(n + 1, np.int64)  # children per node, then CSR offsets
     for i in range(n):
         p = parent[i]
         if p == -1:
             if root != -1:
-                return order, _TWO_ROOTS, i
+                return _TWO_ROOTS, i
             root = i
         elif p < 0 or p >= n:
-            return order, _BAD_INDEX, i
+            return _BAD_INDEX, i
         elif p == i:
-            return order, _SELF_LOOP, i
+            return _SELF_LOOP, i
         else:
-            count[p + 1] += 1
+            pending[p] += 1
     if root == -1:
-        return order, _NO_ROOT, -1
+        return _NO_ROOT, -1
+    return _OK, root
+
+
+@njit(**_OPTS)
+def _on_cycle(pending, root):
+    """A node never placed by the climb from the leaves: it is on a cycle."""
+    for i in range(pending.shape[0]):
+        if pending[i] > 0 and i != root:
+            return i
+    return -1
+
+
+@njit(**_OPTS)
+def tree_cost(parent, length, diff):
+    """(sum over edges of length * |subtree surplus|, status, where).
+
+    Kahn's algorithm from the leaves: a node's surplus is final once all
+    its children have pushed theirs into it; climbing from each leaf as far
+    as the counts allow does it in two passes.  Nodes on a cycle are never
+    reached (status `_CYCLE`, ``where`` one of them); other statuses as in
+    `count_children`.
+    """
+    n = parent.shape[0]
+    pending = np.zeros(n, np.int64)
+    status, root = count_children(parent, pending)
+    if status != _OK:
+        return 0.0, status, root
+    d = diff.copy()
+    total = 0.0
+    placed = 1
     for i in range(n):
-        count[i + 1] += count[i]
-    children = np.empty(max(n - 1, 0), np.int64)
-    fill = count[:n].copy()
+        if pending[i] != 0 or i == root:
+            continue
+        j = i
+        while True:  # settle j, then its parent if j was its last child
+            total += length[j] * abs(d[j])
+            placed += 1
+            pending[j] = -1
+            q = parent[j]
+            d[q] += d[j]
+            pending[q] -= 1
+            if pending[q] != 0 or q == root:
+                break
+            j = q
+    if placed != n:
+        return total, _CYCLE, _on_cycle(pending, root)
+    return total, _OK, root
+
+
+@njit(**_OPTS)
+def topological_order(parent):
+    """Nodes ordered root first (every node after its parent), status, where.
+
+    The same climb from the leaves as `tree_cost`, recording the order
+    (filled from the end) instead of summing.
+    """
+    n = parent.shape[0]
+    order = np.empty(n, np.int64)
+    pending = np.zeros(n, np.int64)
+    status, root = count_children(parent, pending)
+    if status != _OK:
+        return order, status, root
+    slot = n - 1
     for i in range(n):
-        p = parent[i]
-        if p != -1:
-            children[fill[p]] = i
-            fill[p] += 1
+        if pending[i] != 0 or i == root:
+            continue
+        j = i
+        while True:
+            order[slot] = j
+            slot -= 1
+            pending[j] = -1
+            q = parent[j]
+            pending[q] -= 1
+            if pending[q] != 0 or q == root:
+                break
+            j = q
+    if slot != 0:
+        return order, _CYCLE, _on_cycle(pending, root)
     order[0] = root
-    head = 0
-    tail = 1
-    while head < tail:
-        node = order[head]
-        head += 1
-        for k in range(count[node], count[node + 1]):
-            order[tail] = children[k]
-            tail += 1
-    if tail < n:  # some node is not below the root: it lies on or under a cycle
-        seen = np.zeros(n, np.bool_)
-        for k in range(tail):
-            seen[order[k]] = True
-        for i in range(n):
-            if not seen[i]:
-                # walk up from i until a repeat: that node is on the cycle
-                mark = np.zeros(n, np.bool_)
-                j = i
-                while not mark[j]:
-                    mark[j] = True
-                    j = parent[j]
-                return order, _CYCLE, j
     return order, _OK, root
 
 
@@ -97,18 +141,6 @@ def subtree_surplus(parent, order, diff):
 
 
 @njit(**_OPTS)
-def tree_cost(parent, order, length, diff):
-    """sum over edges of length * |subtree surplus| (one pass, leaves first)."""
-    d = diff.copy()
-    total = 0.0
-    for k in range(order.shape[0] - 1, 0, -1):
-        i = order[k]
-        total += length[i] * abs(d[i])
-        d[parent[i]] += d[i]
-    return total
-
-
-@njit(**_OPTS)
 def potential_from_surplus(parent, order, length, surplus):
     """f(root) = 0, f(i) = f(parent) + length * sign(surplus of i)."""
     f = np.zeros(order.shape[0])
@@ -120,8 +152,8 @@ def potential_from_surplus(parent, order, length, surplus):
     return f
 
 
-def _validate_parent(parent):
-    """(parent as C-contiguous int64, breadth-first order)."""
+def _as_parent(parent):
+    """`parent` as a C-contiguous int64 array (its values checked later)."""
     try:
         arr = np.asarray(parent)
     except (ValueError, TypeError) as exc:
@@ -138,10 +170,14 @@ def _validate_parent(parent):
     n = arr.shape[0]
     if arr.dtype == np.uint64 and arr.max() > np.iinfo(np.int64).max:
         raise ValueError(f"`parent` entries must be -1 or node indices in [0, {n}).")
-    arr = np.ascontiguousarray(arr, dtype=np.int64)
-    order, status, where = topological_order(arr)
+    return np.ascontiguousarray(arr, dtype=np.int64)
+
+
+def _raise_bad_parent(arr, status, where):
+    """The error for a `parent` status of the kernels (nothing if _OK)."""
     if status == _OK:
-        return arr, order
+        return
+    n = arr.shape[0]
     if status == _BAD_INDEX:
         problem = (f"`parent[{where}]` = {arr[where]} is not a node: entries must "
                    f"be -1 (the root) or in [0, {n}).")
@@ -193,11 +229,11 @@ def _validate_masses(u_mass, v_mass, n):
 
 
 def _prepare(parent, length, u_mass, v_mass):
-    parent, order = _validate_parent(parent)
+    parent = _as_parent(parent)
     n = parent.shape[0]
     length = _validate_length(length, n)
     u, v = _validate_masses(u_mass, v_mass, n)
-    return parent, order, length, u - v
+    return parent, length, u - v
 
 
 def wasserstein_tree(parent, length, u_mass, v_mass):
@@ -248,9 +284,9 @@ def wasserstein_tree(parent, length, u_mass, v_mass):
     potential :math:`f(r) = 0`, :math:`f(i) = f(\mathrm{parent}(i)) +
     \ell_i \operatorname{sign}(D_i)` is 1-Lipschitz for the tree metric and
     :math:`\sum_k f_k (u_k - v_k) = W_1`: the Kantorovich-Rubinstein dual
-    certificate (`transport._tree.tree_potential` returns it).  O(n) time:
-    a breadth-first order (which also detects cycles), then one pass from
-    the leaves up.
+    certificate (`transport._tree.tree_potential` returns it).  O(n) time,
+    two passes: children counted, then each subtree settled from the
+    leaves up (Kahn's algorithm, which also detects cycles).
 
     Examples
     --------
@@ -260,8 +296,10 @@ def wasserstein_tree(parent, length, u_mass, v_mass):
     >>> wasserstein_tree(parent, length, [0, 0, 0, 1], [0, 0, 1, 0])   # 0.5 + 1 + 2
     3.5
     """
-    parent, order, length, diff = _prepare(parent, length, u_mass, v_mass)
-    return float(tree_cost(parent, order, length, diff))
+    parent, length, diff = _prepare(parent, length, u_mass, v_mass)
+    total, status, where = tree_cost(parent, length, diff)
+    _raise_bad_parent(parent, status, where)
+    return float(total)
 
 
 def tree_potential(parent, length, u_mass, v_mass):
@@ -272,6 +310,8 @@ def tree_potential(parent, length, u_mass, v_mass):
     length[i]`` on every edge (hence 1-Lipschitz for the tree metric) and
     ``f @ (u_mass - v_mass)`` equal to W_1.
     """
-    parent, order, length, diff = _prepare(parent, length, u_mass, v_mass)
+    parent, length, diff = _prepare(parent, length, u_mass, v_mass)
+    order, status, where = topological_order(parent)
+    _raise_bad_parent(parent, status, where)
     surplus = subtree_surplus(parent, order, diff)
     return potential_from_surplus(parent, order, length, surplus)
