@@ -2,7 +2,8 @@
 
 Sections (``--sections``): ``1d`` (W_1, W_2 on the line), ``emd`` (dense
 discrete EMD, with pivot counts), ``div`` (KL, JS, TV on histograms, with the
-memory-bandwidth floor), ``kr`` (KR dual against the primal LP) and ``cold``
+memory-bandwidth floor), ``kr`` (KR dual against the primal LP), ``circle``
+(W_1, W_2 on the circle against POT), ``tree`` (tree W_1) and ``cold``
 (import and first-call time in fresh interpreters, with an empty and with a
 warm numba cache, and a count of recompilations in the warm process).
 
@@ -42,7 +43,7 @@ from benchmarks._cli import Progress, make_output_folder, positive_int
 #: Relative agreement required between ours and every peer.
 RTOL = 1e-9
 
-SECTIONS = ["1d", "emd", "div", "kr", "cold"]
+SECTIONS = ["1d", "emd", "div", "kr", "circle", "tree", "cold"]
 
 
 # --------------------------------------------------------------------------
@@ -368,7 +369,8 @@ def parse_args(argv=None):
         epilog="Sections: 1d = W_1/W_2 on the line vs SciPy, POT and np.sort; emd = dense EMD "
                "vs POT (and the `wasserstein` package if installed), with pivot counts; "
                "div = KL/JS/TV vs SciPy, NumPy and a memory-bandwidth floor; kr = "
-               "kr_dual vs the primal LP; cold = import and first calls in fresh "
+               "kr_dual vs the primal LP; circle = W_1/W_2 on the circle vs POT; tree = "
+               "tree W_1 vs a NumPy edge sum; cold = import and first calls in fresh "
                "interpreters, empty vs warm numba cache.  Exit status: 0 ok, 1 a value "
                "disagreed with a peer (or the warm process recompiled), 2 bad usage.",
     )
