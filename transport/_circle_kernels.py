@@ -56,22 +56,6 @@ def integer_ends(w):
 
 
 @njit(**_OPTS)
-def _end(ends, k):
-    """End of lifted atom k's mass."""
-    n = ends.shape[0]
-    q = k // n
-    return ends[k - q * n] + q * UNIT
-
-
-@njit(**_OPTS)
-def _pos(pos, period, k):
-    """Position of lifted atom k."""
-    n = pos.shape[0]
-    q = k // n
-    return pos[k - q * n] + q * period
-
-
-@njit(**_OPTS)
 def _first_ending_at_or_after(ends, t):
     """Smallest lifted k with end(k) >= t (t any int64)."""
     n = ends.shape[0]
@@ -161,16 +145,19 @@ def shift_cost(xs, a_ends, ys, b_ends, period, p, theta):
     Every segment length is an exact integer; the sum is compensated.
     """
     n = xs.shape[0]
+    m = ys.shape[0]
     i = 0
-    k = _first_ending_at_or_after(b_ends, theta + 1)  # Q's atom at theta + 0
+    # Q's lifted atom k = jb + qb m holds theta + 0
+    jb, qb = _lifted(b_ends, _first_ending_at_or_after(b_ends, theta + 1))
+    eb = b_ends[jb] + qb * UNIT - theta
+    y = ys[jb] + qb * period
     cur = 0
     s = 0.0
     c = 0.0
     while i < n:
         ea = a_ends[i]
-        eb = _end(b_ends, k) - theta
         end = ea if ea < eb else eb
-        term = _cost(xs[i] - _pos(ys, period, k), p) * float(end - cur)
+        term = _cost(xs[i] - y, p) * float(end - cur)
         t = s + term
         bb = t - s
         c += (s - (t - bb)) + (term - bb)
@@ -179,7 +166,12 @@ def shift_cost(xs, a_ends, ys, b_ends, period, p, theta):
         if ea == end:
             i += 1
         if eb == end:
-            k += 1
+            jb += 1
+            if jb == m:
+                jb = 0
+                qb += 1
+            eb = b_ends[jb] + qb * UNIT - theta
+            y = ys[jb] + qb * period
     return s + c
 
 
