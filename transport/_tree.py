@@ -53,7 +53,7 @@ def count_children(parent, pending):
 
 @njit(**_OPTS)
 def _on_cycle(pending, root):
-    """A node never placed by the climb from the leaves: it is on a cycle."""
+    """A node never settled by the sweep from the leaves: it is on a cycle."""
     for i in range(pending.shape[0]):
         if pending[i] > 0 and i != root:
             return i
@@ -61,13 +61,25 @@ def _on_cycle(pending, root):
 
 
 @njit(**_OPTS)
+def _queue_leaves(pending, root, queue):
+    """Put the leaves (no pending children, not the root) in `queue`."""
+    tail = 0
+    for i in range(pending.shape[0]):
+        queue[tail] = i
+        tail += (pending[i] == 0) & (i != root)  # branch-free: always write
+    return tail
+
+
+@njit(**_OPTS)
 def tree_cost(parent, length, diff):
     """(sum over edges of length * |subtree surplus|, status, where).
 
-    Kahn's algorithm from the leaves: a node's surplus is final once all
-    its children have pushed theirs into it; climbing from each leaf as far
-    as the counts allow does it in two passes.  Nodes on a cycle are never
-    reached (status `_CYCLE`, ``where`` one of them); other statuses as in
+    Kahn's algorithm from the leaves: a node is settled (its edge costed,
+    its surplus pushed into its parent) once all its children are; a FIFO
+    queue of settled-to-be nodes keeps the memory accesses of successive
+    steps independent (and the enqueue is branch-free), which matters on
+    trees whose labels are in random order.  Nodes on a cycle are never
+    settled (status `_CYCLE`, ``where`` one of them); other statuses as in
     `count_children`.
     """
     n = parent.shape[0]
@@ -76,23 +88,21 @@ def tree_cost(parent, length, diff):
     if status != _OK:
         return 0.0, status, root
     d = diff.copy()
+    queue = np.empty(n, np.int64)
+    tail = _queue_leaves(pending, root, queue)
     total = 0.0
-    placed = 1
-    for i in range(n):
-        if pending[i] != 0 or i == root:
-            continue
-        j = i
-        while True:  # settle j, then its parent if j was its last child
-            total += length[j] * abs(d[j])
-            placed += 1
-            pending[j] = -1
-            q = parent[j]
-            d[q] += d[j]
-            pending[q] -= 1
-            if pending[q] != 0 or q == root:
-                break
-            j = q
-    if placed != n:
+    head = 0
+    while head < tail:
+        j = queue[head]
+        head += 1
+        total += length[j] * abs(d[j])
+        q = parent[j]
+        d[q] += d[j]
+        left = pending[q] - 1
+        pending[q] = left
+        queue[tail] = q
+        tail += (left == 0) & (q != root)
+    if tail != n - 1:
         return total, _CYCLE, _on_cycle(pending, root)
     return total, _OK, root
 
@@ -101,32 +111,29 @@ def tree_cost(parent, length, diff):
 def topological_order(parent):
     """Nodes ordered root first (every node after its parent), status, where.
 
-    The same climb from the leaves as `tree_cost`, recording the order
-    (filled from the end) instead of summing.
+    The sweep of `tree_cost` without the sums: the queue it builds, read
+    backwards, after the root.
     """
     n = parent.shape[0]
-    order = np.empty(n, np.int64)
     pending = np.zeros(n, np.int64)
     status, root = count_children(parent, pending)
+    order = np.empty(n, np.int64)
     if status != _OK:
         return order, status, root
-    slot = n - 1
-    for i in range(n):
-        if pending[i] != 0 or i == root:
-            continue
-        j = i
-        while True:
-            order[slot] = j
-            slot -= 1
-            pending[j] = -1
-            q = parent[j]
-            pending[q] -= 1
-            if pending[q] != 0 or q == root:
-                break
-            j = q
-    if slot != 0:
+    queue = np.empty(n, np.int64)
+    tail = _queue_leaves(pending, root, queue)
+    head = 0
+    while head < tail:
+        q = parent[queue[head]]
+        head += 1
+        left = pending[q] - 1
+        pending[q] = left
+        queue[tail] = q
+        tail += (left == 0) & (q != root)
+    if tail != n - 1:
         return order, _CYCLE, _on_cycle(pending, root)
     order[0] = root
+    order[1:] = queue[:n - 1][::-1]
     return order, _OK, root
 
 
@@ -284,9 +291,9 @@ def wasserstein_tree(parent, length, u_mass, v_mass):
     potential :math:`f(r) = 0`, :math:`f(i) = f(\mathrm{parent}(i)) +
     \ell_i \operatorname{sign}(D_i)` is 1-Lipschitz for the tree metric and
     :math:`\sum_k f_k (u_k - v_k) = W_1`: the Kantorovich-Rubinstein dual
-    certificate (`transport._tree.tree_potential` returns it).  O(n) time,
-    two passes: children counted, then each subtree settled from the
-    leaves up (Kahn's algorithm, which also detects cycles).
+    certificate (`transport._tree.tree_potential` returns it).  O(n) time:
+    children counted, then each subtree settled from the leaves up
+    (Kahn's algorithm, which also detects cycles).
 
     Examples
     --------
