@@ -10,6 +10,7 @@ EXPECTED = {
         "wasserstein_1d",
         "wasserstein_circle",
         "wasserstein_tree",
+        "wasserstein_grid",
         "wasserstein",
         "emd",
         "emd2",
