@@ -1,6 +1,6 @@
 """What `benchmarks.bench` measures: seeded inputs and the competing calls.
 
-A section ("1d", "emd", "div", "kr", "circle", "tree") is planned as a list of `Case`s, one per
+A section ("1d", "emd", "div", "kr", "circle", "tree", "grid") is planned as a list of `Case`s, one per
 (label, n).  A case's `build()` makes the inputs (seeded, outside any timing)
 and returns a `Contest`: the competitors as zero-argument callables, ours
 first, each returning the value it computed (None for a floor, which computes
@@ -38,7 +38,13 @@ SIZES = {
     "kr": {"quick": [100], "full": [200, 1000], "large": [2000]},
     "circle": {"quick": [10**3, 10**4], "full": [10**4, 10**5, 10**6], "large": []},
     "tree": {"quick": [10**4], "full": [10**4, 10**5, 10**6], "large": [10**7]},
+    "grid": {"quick": [16, 32], "full": [32, 64, 128, 256], "large": [512]},
 }
+
+#: Largest grid side on which the dense LPs (ours and POT's) also run: the
+#: cost matrix of a 64 x 64 image has 16.8e6 entries (134 MB); 128 x 128
+#: would need 2.1 GB.
+GRID_DENSE_MAX = 64
 
 #: Pivot cap handed to the peers' network simplex: never the reason to stop.
 PEER_MAX_ITER = 10**9
@@ -396,8 +402,70 @@ def plan_tree(quick=False, large=False, max_n=None):
     return cases, notes
 
 
+# --------------------------------------------------------------------------
+# Grids (images)
+# --------------------------------------------------------------------------
+def _photographs():
+    """scikit-learn's two bundled sample photographs, or None."""
+    try:
+        from sklearn.datasets import load_sample_images
+    except ImportError:
+        return None
+    return load_sample_images().images
+
+
+def _pooled(image, side):
+    """Grey levels of `image`'s top-left square, side x side, normalised:
+    mean-pooled, or (sides beyond the photograph's 427 pixels) resampled
+    by linear interpolation."""
+    grey = image.astype(np.float64).mean(axis=2)
+    square = min(grey.shape)
+    k = square // side
+    if k >= 1:
+        grey = grey[:k * side, :k * side].reshape(side, k, side, k).mean(axis=(1, 3))
+    else:
+        from scipy.ndimage import zoom
+
+        grey = zoom(grey[:square, :square], side / square, order=1)[:side, :side]
+    return grey / grey.sum()
+
+
+def _build_grid(side):
+    images = _photographs()
+    u, v = _pooled(images[0], side), _pooled(images[1], side)
+    calls = {"ours": lambda: transport.wasserstein_grid(u, v)}
+    if side <= GRID_DENSE_MAX:
+        axis = np.arange(side, dtype=np.float64)
+        pts = np.stack(np.meshgrid(axis, axis, indexing="ij"), -1).reshape(-1, 2)
+        M = np.ascontiguousarray(distance.cdist(pts, pts, metric="cityblock"))
+        a, b = u.ravel(), v.ravel()
+        calls["dense LP: emd2"] = lambda: transport.emd2(a, b, M)
+        ot = _pot()
+        if ot is not None:
+            calls["POT"] = lambda: float(ot.emd2(a, b, M, numItermax=PEER_MAX_ITER))
+    return Contest(calls)
+
+
+def plan_grid(quick=False, large=False, max_n=None):
+    if _photographs() is None:
+        return [], ["scikit-learn (its bundled sample photographs) is not installed: "
+                    "section skipped."]
+    cases = [Case("grid", "W_1, L1 ground cost, photographs", side,
+                  lambda side=side: _build_grid(side))
+             for side in sizes("grid", quick, large, max_n)]
+    notes = [
+        "Inputs: scikit-learn's two sample photographs (china.jpg, flower.jpg), grey "
+        "levels of the top-left square mean-pooled to n x n pixels (n = 512: the "
+        "427 x 427 square resampled by linear interpolation) and normalised; n is the "
+        "side, n^2 the number of pixels.",
+        f"Dense LPs (ours `emd2`, POT's `ot.emd2`) on the n^2 x n^2 cityblock cost "
+        f"matrix, built outside the timing, up to n = {GRID_DENSE_MAX}.",
+    ]
+    return cases, notes
+
+
 PLANS = {"1d": plan_1d, "emd": plan_emd, "div": plan_div, "kr": plan_kr,
-         "circle": plan_circle, "tree": plan_tree}
+         "circle": plan_circle, "tree": plan_tree, "grid": plan_grid}
 
 TITLES = {
     "1d": "1-D W_1 and W_2 (sorted-CDF closed form)",
@@ -406,6 +474,7 @@ TITLES = {
     "kr": "KR dual vs primal",
     "circle": "W_p on the circle",
     "tree": "Tree W_1 (shortest-path metric)",
+    "grid": "Grid W_1 (images, min-cost flow)",
     "cold": "Cold start (fresh interpreter)",
 }
 
@@ -441,6 +510,9 @@ calls = [
 if hasattr(transport, "wasserstein_circle"):
     calls.append(("wasserstein_circle", lambda: transport.wasserstein_circle(
         [0.1, 0.7], [0.4], p=2)))
+if hasattr(transport, "wasserstein_grid"):
+    calls.append(("wasserstein_grid", lambda: transport.wasserstein_grid(
+        [[1.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 1.0]])))
 if hasattr(transport, "wasserstein_tree"):
     calls.append(("wasserstein_tree", lambda: transport.wasserstein_tree(
         [-1, 0, 0], [0.0, 1.0, 2.0], [0, 1, 0], [0, 0, 1])))
