@@ -154,9 +154,15 @@ def plan_1d(quick=False, large=False, max_n=None):
 # Dense discrete EMD
 # --------------------------------------------------------------------------
 def _wasserstein_pkg():
+    """The PyPI `wasserstein` package if it loads, else None.  Its compiled
+    part loads lazily on first attribute access, and fails there when it was
+    built against another NumPy ABI: touched here, so that this counts as
+    "not installed" rather than failing the section."""
     try:
-        return importlib.import_module("wasserstein")
-    except ImportError:
+        module = importlib.import_module("wasserstein")
+        module.EMD  # noqa: B018 -- triggers the lazy import of the extension
+        return module
+    except (ImportError, AttributeError):
         return None
 
 
