@@ -292,7 +292,7 @@ def weighted_median(values, weights, count):
     """A value c minimising sum_k weights[k] |values[k] - c| (k < count).
 
     Weighted quickselect (three-way partitions, pseudo-random pivots from a
-    fixed-seed generator): expected O(count).  Works on copies.
+    fixed-seed xorshift generator): expected O(count).  Works on copies.
     """
     v = values[:count].copy()
     w = weights[:count].copy()
@@ -305,8 +305,10 @@ def weighted_median(values, weights, count):
     below = 0.0
     state = np.uint64(0x9E3779B97F4A7C15)
     while True:
-        state = state * np.uint64(6364136223846793005) + np.uint64(1442695040888963407)
-        pivot = v[lo + np.int64((state >> np.uint64(33)) % np.uint64(hi - lo))]
+        state ^= state << np.uint64(13)  # xorshift64: no overflow to wrap
+        state ^= state >> np.uint64(7)
+        state ^= state << np.uint64(17)
+        pivot = v[lo + np.int64(state % np.uint64(hi - lo))]
         # three-way partition of [lo, hi): < pivot, == pivot, > pivot
         lt = lo
         gt = hi
