@@ -143,3 +143,13 @@ def test_bad_input(kwargs, exc, match):
     args.update(kwargs)
     with pytest.raises(exc, match=match):
         wasserstein_grid(**args)
+
+
+@pytest.mark.parametrize("shape", [(1,), (7,), (4, 4), (3, 5), (2, 3, 4)])
+def test_z_order_rank_is_a_permutation(shape):
+    from transport._grid import z_order_rank
+
+    rank = z_order_rank(shape)
+    assert np.array_equal(np.sort(rank), np.arange(int(np.prod(shape))))
+    if shape == (4, 4):  # the Z curve visits 2 x 2 blocks one after the other
+        assert rank.reshape(4, 4)[:2, :2].ravel().tolist() == [0, 1, 2, 3]
