@@ -17,8 +17,9 @@ from ._validation import validate_p, validate_values, weights_and_total
 
 __all__ = ["wasserstein_circle"]
 
-#: Cap on slope evaluations of the p > 1 search (about 2 x 62 suffice: the
-#: bisection safeguard halves an integer bracket of width 2^61).
+#: Cap on slope evaluations of the p > 1 search (about 3 x 62 suffice: the
+#: bisection safeguard halves the integer bracket, of width 2^61, at least
+#: every third evaluation).
 MAX_EVALUATIONS = 400
 
 
@@ -134,14 +135,21 @@ def wasserstein_circle(u_values, v_values, u_weights=None, v_weights=None, *, p=
       :math:`2^{-60}` (each breakpoint moves by at most the rounding of its
       float64 cumulative sum plus :math:`2^{-61}`).  From then on every
       breakpoint, kink and segment length is an exact integer, so the
-      left and right slopes at a kink are evaluated exactly as the two
-      one-sided sums.
-    * The search (secant steps on the slope, bisection whenever the
-      bracket fails to halve; at most a few hundred evaluations of O(N)
-      each, typically 10-30) stops only at an integer θ* where the
-      left slope is <= 0 <= the right slope: θ* is a global minimiser of
+      atoms on either side of a kink are identified exactly and the left
+      and right slopes there are the two one-sided sums (each a float64
+      sum of N terms).
+    * The search starts at the shift of the p = 1 cut and keeps a
+      bracket of the minimisers; each evaluation (O(N)) also returns the
+      nearest kinks, up to which C is linear, and the next point (secant
+      step on the slope, or bisection when the bracket fails to halve) is
+      clamped to them.  It stops only at an integer θ* where the left
+      slope is <= 0 <= the right slope: θ* is then a global minimiser of
       the convex C (the optimality certificate; the slopes beyond
-      :math:`\pm 1` are signed, so the minimiser lies in [-1, 1]).
+      :math:`\pm 1` are signed, so the minimiser lies in [-1, 1]).  The
+      bracket of :math:`2^{61}` integers halves at least every third
+      evaluation, so about 190 suffice at worst (`MAX_EVALUATIONS` is
+      400); 7-10 were needed on 10^6 atoms.  The certificate is as
+      reliable as the signs of the computed slopes.
     * The value is C(θ*), one merge pass with exact segment lengths and
       a compensated sum.
 
