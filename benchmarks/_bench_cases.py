@@ -1,7 +1,7 @@
 """What `benchmarks.bench` measures: seeded inputs and the competing calls.
 
-A section ("1d", "emd", "div", "kr") is planned as a list of `Case`s, one per
-(label, n).  A case's `build()` makes the inputs (seeded, outside any timing)
+A section ("1d", "emd", "div", "kr", "circle", ...) is planned as a list of
+`Case`s, one per (label, n).  A case's `build()` makes the inputs (seeded, outside any timing)
 and returns a `Contest`: the competitors as zero-argument callables, ours
 first, each returning the value it computed; floors (what any method must at
 least pay, e.g. sorting the inputs), which compute nothing comparable; and
@@ -38,7 +38,15 @@ SIZES = {
     "emd": {"quick": [100, 250], "full": [250, 500, 1000, 2000, 4000], "large": [8000]},
     "div": {"quick": [10**3, 10**5], "full": [10**3, 10**4, 10**5, 10**6, 10**7], "large": []},
     "kr": {"quick": [100], "full": [200, 1000], "large": [2000]},
+    "circle": {"quick": [10**3, 10**4], "full": [10**4, 10**5, 10**6], "large": []},
+    "tree": {"quick": [10**4], "full": [10**4, 10**5, 10**6], "large": [10**7]},
+    "grid": {"quick": [16, 32], "full": [32, 64, 128, 256], "large": [512]},
 }
+
+#: Largest grid side on which the dense LPs (ours and POT's) also run: the
+#: cost matrix of a 64 x 64 image has 16.8e6 entries (134 MB); 128 x 128
+#: would need 2.1 GB.
+GRID_DENSE_MAX = 64
 
 #: Pivot cap handed to the peers' network simplex: never the reason to stop.
 PEER_MAX_ITER = 10**9
@@ -85,6 +93,28 @@ def _pot():
         return None
 
 
+def _with_pot_and_sort(calls, pot_name, u, v, uw, vw, p):
+    """`calls` with POT's `pot_name` and the sort floor added, as a Contest.
+
+    POT returns W_p^p (as an array for some functions) and wants normalised
+    weights: the p-th root and the normalisation are inside its timed call.
+    """
+    ot = _pot()
+    if ot is not None:
+        fn = getattr(ot, pot_name)
+        if uw is None:
+            calls["POT"] = lambda: float(np.ravel(fn(u, v, p=p))[0]) ** (1.0 / p)
+        else:
+            calls["POT"] = lambda: float(np.ravel(
+                fn(u, v, uw / uw.sum(), vw / vw.sum(), p=p))[0]) ** (1.0 / p)
+
+    def floor():
+        np.sort(u)
+        np.sort(v)
+
+    return Contest(calls, floors={"floor: np.sort": floor})
+
+
 def _build_1d(n, p, weighted):
     rng = np.random.default_rng(1)
     # Two overlapping laws, N(0, 1) and N(0.5, 1.5^2): W_p is O(1), so the
@@ -96,23 +126,9 @@ def _build_1d(n, p, weighted):
     calls = {"ours": lambda: transport.wasserstein_1d(u, v, uw, vw, p=p)}
     if p == 1:
         calls["SciPy"] = lambda: wasserstein_distance(u, v, uw, vw)
-    ot = _pot()
-    if ot is not None:
-        if weighted:
-            # POT does not normalise weights: done inside its timed call, as
-            # ours and SciPy do inside theirs.  POT returns W_p^p.
-            def pot_call():
-                return ot.wasserstein_1d(u, v, uw / uw.sum(), vw / vw.sum(), p=p) ** (1.0 / p)
-        else:
-            def pot_call():
-                return ot.wasserstein_1d(u, v, p=p) ** (1.0 / p)
-        calls["POT"] = pot_call
-
-    def floor():
-        np.sort(u)
-        np.sort(v)
-
-    return Contest(calls, floors={"floor: np.sort": floor})
+    # POT does not normalise weights: done inside its timed call, as ours
+    # and SciPy do inside theirs.  POT returns W_p^p.
+    return _with_pot_and_sort(calls, "wasserstein_1d", u, v, uw, vw, p)
 
 
 def plan_1d(quick=False, large=False, max_n=None):
@@ -399,9 +415,169 @@ def plan_kr(quick=False, large=False, max_n=None):
     return cases, notes
 
 
+# --------------------------------------------------------------------------
+# The circle
+# --------------------------------------------------------------------------
+def _build_circle(n, p, weighted):
+    rng = np.random.default_rng(5)
+    # Angles (as fractions of a turn) of two overlapping laws: uniform, and
+    # a wrapped normal around 0.3 turns.
+    u = rng.random(n)
+    v = (0.3 + 0.2 * rng.standard_normal(n)) % 1.0
+    uw = rng.random(n) if weighted else None
+    vw = rng.random(n) if weighted else None
+    calls = {"ours": lambda: transport.wasserstein_circle(u, v, uw, vw, p=p)}
+    # POT with its defaults (eps = 1e-6 on the shift).
+    return _with_pot_and_sort(calls, "wasserstein_circle", u, v, uw, vw, p)
+
+
+def plan_circle(quick=False, large=False, max_n=None):
+    cases = []
+    for p, weighted in ((1, False), (2, False), (2, True)):
+        label = f"W_{p}" + (" weighted" if weighted else "")
+        for n in sizes("circle", quick, large, max_n):
+            cases.append(Case("circle", label, n,
+                              lambda n=n, p=p, w=weighted: _build_circle(n, p, w)))
+    notes = [
+        "Inputs: n angles each (in turns, period 1): u ~ U[0, 1), v = 0.3 + 0.2 N(0, 1) "
+        "mod 1; weighted rows draw weights rng.random(n).",
+        "POT: `ot.wasserstein_circle` with its defaults, which is its "
+        "`ot.binary_search_circle` (a bisection on the shift to eps = 1e-6, for every "
+        "p); it returns W_p^p and does not normalise weights: the p-th root and the "
+        "normalisation are inside its timed call.",
+        "Floor: NumPy's sort of both inputs.",
+    ]
+    if _pot() is None:
+        notes.append("POT is not installed: POT columns skipped.")
+    return cases, notes
+
+
+# --------------------------------------------------------------------------
+# Trees
+# --------------------------------------------------------------------------
+def _levels(parent, root):
+    """Non-root nodes grouped by depth, deepest first (pointer jumping)."""
+    anc = parent.copy()
+    anc[root] = root
+    depth = np.ones(parent.shape[0], np.int64)  # distance from each node to anc
+    depth[root] = 0
+    while np.any(anc[anc] != anc):
+        depth = depth + depth[anc]
+        anc = anc[anc]
+    order = np.argsort(-depth, kind="stable")
+    cuts = np.flatnonzero(np.diff(depth[order])) + 1
+    return [g for g in np.split(order, cuts) if depth[g[0]] > 0]
+
+
+def _build_tree(n):
+    rng = np.random.default_rng(6)
+    # A random recursive tree (each node hangs from a uniformly chosen
+    # earlier node), its labels shuffled so that parents do not come first.
+    up = np.concatenate([[-1], rng.integers(0, np.arange(1, n))])
+    perm = rng.permutation(n)
+    parent = np.empty(n, np.int64)
+    parent[perm] = np.where(up == -1, -1, perm[np.maximum(up, 0)])
+    length = rng.random(n)
+    u = rng.random(n)
+    v = rng.random(n)
+    v *= u.sum() / v.sum()
+
+    def numpy_levels():
+        # The same edge sum by NumPy, deepest level first (depths by pointer
+        # jumping): an independent value, and what NumPy alone costs.
+        root = int(np.flatnonzero(parent == -1)[0])
+        d = u - v
+        for nodes in _levels(parent, root):
+            np.add.at(d, parent[nodes], d[nodes])
+        d[root] = 0.0
+        return float(np.sum(length * np.abs(d)))
+
+    return Contest({"ours": lambda: transport.wasserstein_tree(parent, length, u, v),
+                    "numpy: level by level": numpy_levels})
+
+
+def plan_tree(quick=False, large=False, max_n=None):
+    cases = [Case("tree", "W_1, random recursive tree", n, lambda n=n: _build_tree(n))
+             for n in sizes("tree", quick, large, max_n)]
+    notes = [
+        "Inputs: a random recursive tree of n nodes (node k hangs from a uniform "
+        "earlier node; labels then shuffled), edge lengths and both masses "
+        "rng.random(n), v rescaled to the total of u.  Ours includes validation "
+        "(one root, no cycle).",
+        "numpy: the same edge sum in NumPy alone: depths by pointer jumping, nodes "
+        "grouped by depth (argsort), then np.add.at level by level, deepest first; "
+        "all inside its timed call (no validation).  No peer library has tree W_1 "
+        "(POT's is unreleased work).",
+    ]
+    return cases, notes
+
+
+# --------------------------------------------------------------------------
+# Grids (images)
+# --------------------------------------------------------------------------
+def _photographs():
+    """scikit-learn's two bundled sample photographs, or None."""
+    try:
+        from sklearn.datasets import load_sample_images
+    except ImportError:
+        return None
+    return load_sample_images().images
+
+
+def _pooled(image, side):
+    """Grey levels of `image`'s top-left square, side x side, normalised:
+    mean-pooled, or (sides beyond the photograph's 427 pixels) resampled
+    by linear interpolation."""
+    grey = image.astype(np.float64).mean(axis=2)
+    square = min(grey.shape)
+    k = square // side
+    if k >= 1:
+        grey = grey[:k * side, :k * side].reshape(side, k, side, k).mean(axis=(1, 3))
+    else:
+        from scipy.ndimage import zoom
+
+        grey = zoom(grey[:square, :square], side / square, order=1)[:side, :side]
+    return grey / grey.sum()
+
+
+def _build_grid(side):
+    images = _photographs()
+    u, v = _pooled(images[0], side), _pooled(images[1], side)
+    calls = {"ours": lambda: transport.wasserstein_grid(u, v)}
+    if side <= GRID_DENSE_MAX:
+        axis = np.arange(side, dtype=np.float64)
+        pts = np.stack(np.meshgrid(axis, axis, indexing="ij"), -1).reshape(-1, 2)
+        M = np.ascontiguousarray(distance.cdist(pts, pts, metric="cityblock"))
+        a, b = u.ravel(), v.ravel()
+        calls["dense LP: emd2"] = lambda: transport.emd2(a, b, M)
+        ot = _pot()
+        if ot is not None:
+            calls["POT"] = lambda: float(ot.emd2(a, b, M, numItermax=PEER_MAX_ITER))
+    return Contest(calls)
+
+
+def plan_grid(quick=False, large=False, max_n=None):
+    if _photographs() is None:
+        return [], ["scikit-learn (its bundled sample photographs) is not installed: "
+                    "section skipped."]
+    cases = [Case("grid", "W_1, L1 ground cost, photographs", side,
+                  lambda side=side: _build_grid(side))
+             for side in sizes("grid", quick, large, max_n)]
+    notes = [
+        "Inputs: scikit-learn's two sample photographs (china.jpg, flower.jpg), grey "
+        "levels of the top-left square mean-pooled to n x n pixels (n = 512: the "
+        "427 x 427 square resampled by linear interpolation) and normalised; n is the "
+        "side, n^2 the number of pixels.",
+        f"Dense LPs (ours `emd2`, POT's `ot.emd2`) on the n^2 x n^2 cityblock cost "
+        f"matrix, built outside the timing, up to n = {GRID_DENSE_MAX}.",
+    ]
+    return cases, notes
+
+
 PLANS = {"1d": plan_1d, "emd": plan_emd, "div": plan_div, "kr": plan_kr,
          "small-emd": plan_small_emd, "small-div": plan_small_div,
-         "pairwise-div": plan_pairwise_div}
+         "pairwise-div": plan_pairwise_div, "circle": plan_circle, "tree": plan_tree,
+         "grid": plan_grid}
 
 TITLES = {
     "1d": "1-D W_1 and W_2 (sorted-CDF closed form)",
@@ -411,6 +587,9 @@ TITLES = {
     "small-emd": "Small problems: EMD (per call, warm)",
     "small-div": "Small problems: divergences (per call, warm)",
     "pairwise-div": "Pairwise divergences (all pairs of rows)",
+    "circle": "W_p on the circle",
+    "tree": "Tree W_1 (shortest-path metric)",
+    "grid": "Grid W_1 (images, min-cost flow)",
     "cold": "Cold start (fresh interpreter)",
 }
 
@@ -444,6 +623,15 @@ calls = [
     ("certify", lambda: transport.certify(transport.emd(a, b, M), a, b, M)),
     ("cost_matrix", lambda: transport.cost_matrix(X, Y)),
 ]
+if hasattr(transport, "wasserstein_circle"):
+    calls.append(("wasserstein_circle", lambda: transport.wasserstein_circle(
+        [0.1, 0.7], [0.4], p=2)))
+if hasattr(transport, "wasserstein_grid"):
+    calls.append(("wasserstein_grid", lambda: transport.wasserstein_grid(
+        [[1.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 1.0]])))
+if hasattr(transport, "wasserstein_tree"):
+    calls.append(("wasserstein_tree", lambda: transport.wasserstein_tree(
+        [-1, 0, 0], [0.0, 1.0, 2.0], [0, 1, 0], [0, 0, 1])))
 if hasattr(transport, "kr_dual"):
     calls.append(("kr_dual", lambda: transport.kr_dual(X, Y)))
 for name, fn in calls:

@@ -6,7 +6,9 @@ floor that reads both inputs once), ``kr`` (KR dual against the primal LP),
 ``small-emd`` (emd2 and wasserstein per call on 5 to 64 points),
 ``small-div`` (the divergences' per-call cost on 10 and 100 bins),
 ``pairwise-div`` (JS between all rows of two matrices, against SciPy's
-``cdist``) and ``cold``
+``cdist``), ``circle`` (W_1, W_2 on the circle against POT), ``tree`` (tree
+W_1), ``grid`` (W_1 between photographs on their pixel grid, against the
+dense LPs) and ``cold``
 (import and first-call time in fresh interpreters, with an empty and with a
 warm numba cache, and a count of recompilations in the warm process).
 
@@ -50,7 +52,8 @@ from benchmarks._cli import make_output_folder, positive_int, progress_bar
 #: Relative agreement required between ours and every peer.
 RTOL = 1e-9
 
-SECTIONS = ["1d", "emd", "div", "kr", "small-emd", "small-div", "pairwise-div", "cold"]
+SECTIONS = ["1d", "emd", "div", "kr", "small-emd", "small-div", "pairwise-div",
+            "circle", "tree", "grid", "cold"]
 
 
 # --------------------------------------------------------------------------
@@ -432,6 +435,8 @@ def parse_args(argv=None):
                "kr_dual vs the primal LP; small-emd = per-call cost of emd2 and "
                "wasserstein on 5-64 points vs POT; small-div = per-call cost of KL/JS/TV on "
                "10 and 100 bins; pairwise-div = all-pairs JS vs SciPy's cdist; "
+               "circle = W_1/W_2 on the circle vs POT; tree = tree W_1 vs a NumPy edge "
+               "sum; grid = image W_1 vs the dense LPs; "
                "cold = import and first calls in fresh interpreters, empty vs warm "
                "numba cache.  Exit status: 0 ok, 1 a value disagreed with a peer (or the "
                "warm process recompiled), 2 bad usage.",
@@ -441,7 +446,8 @@ def parse_args(argv=None):
                       help="small sizes only, cold start skipped (CI: under a minute); "
                            "checks values, never timings")
     size.add_argument("--large", action="store_true",
-                      help="add the large sizes (EMD n=8000, KR n=2000)")
+                      help="add the large sizes (EMD n=8000, KR n=2000, trees of 10^7 "
+                           "nodes, 512 x 512 images)")
     parser.add_argument("--cold", action="store_true",
                         help="with --quick, run the cold-start section too")
     parser.add_argument("--sections", type=_section_list, default=None,

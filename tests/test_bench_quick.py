@@ -14,7 +14,8 @@ def test_quick_run_writes_report(tmp_path):
     code = bench.main(["--quick", "--out", str(tmp_path), "--no-plot"])
     assert code == 0
     report = (tmp_path / "bench.md").read_text(encoding="utf-8")
-    for title in ("1-D W_1", "Dense discrete EMD", "Divergences", "KR dual"):
+    for title in ("1-D W_1", "Dense discrete EMD", "Divergences", "KR dual",
+                  "W_p on the circle", "Tree W_1", "Grid W_1"):
         assert title in report
     assert "all values agree" in report
 

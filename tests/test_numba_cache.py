@@ -43,6 +43,9 @@ transport.emd2(None, None, M)
 transport.certify(res, None, None, M)
 transport.kr_dual(X, Y).critic(X)
 transport.kr_dual(p, q)
+transport.wasserstein_circle(p, q); transport.wasserstein_circle(p, q, p, q, p=2)
+transport.wasserstein_tree(np.arange(50) - 1, p, p, p)
+transport.wasserstein_grid(p.reshape(5, 10), q.reshape(5, 10), metric="chebyshev")
 
 stats = {k: [sum(d.stats.cache_hits.values()), sum(d.stats.cache_misses.values()),
              len(d.signatures)] for k, d in dispatchers()}

@@ -8,6 +8,9 @@ EXPECTED = {
     "divergences": {"tv", "kl", "js", "js_distance", "align", "pairwise"},
     "transport": {
         "wasserstein_1d",
+        "wasserstein_circle",
+        "wasserstein_tree",
+        "wasserstein_grid",
         "wasserstein",
         "solve",
         "emd",

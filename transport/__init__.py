@@ -23,15 +23,21 @@ from divergences import _compile_notice  # noqa: F401
 from divergences._version import __version__
 
 from ._certify import Certificate, certify
+from ._circle import wasserstein_circle
 from ._emd import emd, emd2
+from ._grid import wasserstein_grid
 from ._kr_dual import KRDualResult, kr_dual
 from ._results import OptimalityError, TransportResult, UncertifiedWarning
 from ._solve import cost_matrix, solve
+from ._tree import wasserstein_tree
 from ._wasserstein import wasserstein
 from ._wasserstein_1d import wasserstein_1d
 
 __all__ = [
     "wasserstein_1d",
+    "wasserstein_circle",
+    "wasserstein_tree",
+    "wasserstein_grid",
     "wasserstein",
     "solve",
     "emd",
