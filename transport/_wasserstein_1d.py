@@ -1,27 +1,19 @@
 """Exact Wasserstein distance between distributions on the line."""
 
-import importlib
 import os
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 import numpy as np
 
-from ._kernels_1d import (
-    breakpoints,
-    find_runs,
-    gather_values,
-    gather_weights,
-    pack_index_keys,
+from ._quantile_merge import (
+    NOT_REPRESENTABLE,
     quantile_merge_uniform,
     quantile_merge_weighted,
-    radix_sort,
-    radix_sort_into,
-    radix_sort_pairs_into,
-    sort_runs,
+    scaled_root,
+    uniform_segments,
+    weighted_segments,
 )
+from ._sort_1d import buffers, slots, sort_values, sort_weighted, use_radix
 from ._validation import validate_p, validate_values, weights_and_total
 
 __all__ = ["wasserstein_1d", "sorted_pair"]
@@ -31,12 +23,7 @@ __all__ = ["wasserstein_1d", "sorted_pair"]
 #: kernels release the GIL.
 CONCURRENT_MIN = 1 << 16
 
-#: From this many atoms in one input, our LSD radix sort is used instead of
-#: NumPy's where NumPy's sort is the slower of the two (`numpy_sort_is_fast`).
-RADIX_MIN = 1 << 12
-
 _executor = None
-_numpy_sort_fast = None
 
 
 def _sort_executor():
@@ -62,132 +49,6 @@ def sorted_pair(func, x, y, size=None):
         fy = func(y)
         return future.result(), fy
     return func(x), func(y)
-
-
-def _best_time(func, arg, repeats=3):
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        func(arg)
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
-def _numpy_cpu_features():
-    """NumPy's record of this CPU's SIMD features ({} if it has none)."""
-    for module in ("numpy._core._multiarray_umath", "numpy.core._multiarray_umath"):
-        try:
-            return dict(importlib.import_module(module).__cpu_features__)
-        except (ImportError, AttributeError):
-            continue
-    return {}
-
-
-def numpy_sort_is_fast():
-    """Whether NumPy's sort beats our radix sort here (decided once per process).
-
-    NumPy sorts 64-bit keys with vectorised code (x86-simd-sort) on CPUs with
-    AVX-512 (Skylake-X and later, AMD Zen 4 and later) and otherwise, on some
-    builds, with a scalar introsort: 5 ms against 57 ms for 10^6 doubles on
-    the two machines we measured, our radix sort taking about 20 ms on both.
-    With AVX-512 the answer is yes; elsewhere both sorts are timed once on
-    2^15 doubles.  The choice affects speed only: both routes give the same
-    sorted arrays (a stable sort by value), so the same distance to the last
-    bit.
-    """
-    global _numpy_sort_fast
-    if _numpy_sort_fast is None:
-        if _numpy_cpu_features().get("AVX512_SKX", False):
-            _numpy_sort_fast = True
-        else:
-            sample = np.random.default_rng(0).standard_normal(1 << 15)
-            radix_sort(sample)  # load the compiled kernel before timing it
-            _numpy_sort_fast = bool(
-                _best_time(np.sort, sample) < _best_time(radix_sort, sample))
-    return _numpy_sort_fast
-
-
-#: Inputs of up to this many atoms each are sorted into scratch arrays that
-#: are kept between calls: at most 6 arrays of 2^20 doubles, 48 MiB.
-#: The allocator returns a call's freed buffers to the system, and fresh
-#: memory page-faults: without the scratch, a weighted call at 10^6 atoms
-#: took about 3000 page faults and 23-64 ms, against 19-21 ms with it.
-SCRATCH_MAX = 1 << 20
-
-_scratch_lock = threading.Lock()
-_scratch_arrays = {}
-
-
-def _scratch_array(key, n, dtype):
-    """The kept array `key`, grown to hold n entries (caller holds the lock)."""
-    arr = _scratch_arrays.get(key)
-    if arr is None or arr.shape[0] < n:
-        arr = _scratch_arrays[key] = np.empty(n, dtype)
-    return arr[:n]
-
-
-@contextmanager
-def _buffers(n, m, slots):
-    """Work arrays for the sorts of both inputs, one per (name, dtype) slot
-    and input.  Kept scratch when the inputs are small enough and no other
-    thread is using it, fresh arrays otherwise.
-    """
-    if max(n, m) > SCRATCH_MAX or not _scratch_lock.acquire(blocking=False):
-        yield tuple({name: np.empty(k, t) for name, t in slots} for k in (n, m))
-        return
-    try:
-        yield tuple({name: _scratch_array((side, name), k, t) for name, t in slots}
-                    for side, k in enumerate((n, m)))
-    finally:
-        _scratch_lock.release()
-
-
-def _slots(weighted, radix):
-    slots = [("hi", np.float64)]
-    if weighted:
-        slots += [("packed", np.uint64), ("lo", np.float64)]
-    if radix:
-        slots += [("other", np.uint64)] + ([] if weighted else [("packed", np.uint64)])
-    return slots
-
-
-def _sort(x, radix, work):
-    """x sorted, in one of the `work` arrays."""
-    if radix:
-        return radix_sort_into(x, work["packed"], work["other"])
-    out = work["hi"]
-    np.copyto(out, x)
-    out.sort()
-    return out
-
-
-def _sort_weighted(x, w, total, radix, work):
-    """Atoms sorted stably by value, with the running sums of their weights.
-
-    Returns (xs, hi, lo): breakpoint k, the end of the k-th sorted atom's
-    mass, is hi[k] + lo[k] (`breakpoints` of w / total).  `radix` picks our
-    radix sort; otherwise NumPy sorts the keys with the index packed in
-    (`pack_index_keys`).  Both give the same arrays.  `work` holds the
-    arrays of length n ("packed", "hi", "lo" and, for the radix sort,
-    "other") that the results are views of.
-    """
-    packed, hi, lo = work["packed"], work["hi"], work["lo"]
-    n = x.shape[0]
-    if radix:  # the sorted weights land in hi or lo, read before overwritten
-        xs, ws = radix_sort_pairs_into(x, w, packed, work["other"], hi, lo)
-        breakpoints(ws, total, hi, lo)
-        return xs, hi, lo
-    bits = max(1, (n - 1).bit_length())
-    pack_index_keys(x, bits, packed)
-    packed.sort()
-    marks = np.empty(min(n, 1 << 12), np.int64)
-    count = find_runs(packed, bits, marks)
-    if count:
-        sort_runs(packed, x, bits, marks, count)
-    gather_weights(packed, bits, w, hi)
-    breakpoints(hi, total, hi, lo)
-    gather_values(packed, x, bits)
-    return packed.view(np.float64), hi, lo
 
 
 #: The weighted integral's chunks: [0, 1/2] cut at 1/8, 2/8, 3/8, and
@@ -261,6 +122,8 @@ def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, *, p=1):
         p < 1.
     TypeError
         Non-numeric input.
+    OverflowError
+        W_p itself exceeds the largest double (atoms near +-1e308).
 
     See Also
     --------
@@ -280,16 +143,21 @@ def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, *, p=1):
     breakpoints i/n and j/m are compared in exact integer arithmetic; with
     weights they are running sums kept as double-doubles.
 
-    Sorting uses NumPy's sort where it is vectorised (weighted atoms: one
-    sort of 64-bit keys carrying the index) and our O(n) radix sort from
-    4096 atoms where it is not; the choice is made once per process
-    (`numpy_sort_is_fast`), and both give the same sorted arrays, hence the
-    same result.
+    W_p^p is summed in float64; where that sum overflows or comes near the
+    subnormal range (W_1000 of atoms 10 apart, W_2 of atoms 1e200 or 1e-200
+    apart), W_p is recomputed with every term scaled by the largest, so
+    every distance that a double can hold comes back.
+
+    Sorting: NumPy's sort or our O(n) radix sort (weighted atoms: one sort
+    of 64-bit keys carrying the index), whichever was faster when both were
+    timed on the first call with 4096 atoms or more in an input
+    (`_sort_1d.numpy_sort_is_fast`).  Both give the same sorted arrays,
+    hence the same result.
     From 65536 atoms in all, the two inputs are sorted concurrently, and the
     weighted integral is computed as two halves, [0, 1/2] and [1/2, 1], on
     two threads (the split is always made, so the rounding is the same).
     Inputs of up to 2^20 atoms each are sorted into scratch arrays kept
-    between calls (at most 48 MiB), which saves the page faults of fresh
+    between calls (at most 64 MiB), which saves the page faults of fresh
     memory on repeated calls; larger inputs, and callers on other threads
     while one call holds the scratch, get fresh arrays.
 
@@ -306,22 +174,48 @@ def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, *, p=1):
     x = _as_line(u_values, "u_values")
     y = _as_line(v_values, "v_values")
     p = validate_p(p)
-    size = x.shape[0] + y.shape[0]
-    radix = max(x.shape[0], y.shape[0]) >= RADIX_MIN and not numpy_sort_is_fast()
-    radix_u, radix_v = (radix and k >= RADIX_MIN for k in (x.shape[0], y.shape[0]))
-    concurrent = _concurrent(size)
+    n, m = x.shape[0], y.shape[0]
     weighted = not (u_weights is None and v_weights is None)
     if weighted:
-        a = _weights(u_weights, x.shape[0], "u_weights", "u_values")
-        b = _weights(v_weights, y.shape[0], "v_weights", "v_values")
-    with _buffers(x.shape[0], y.shape[0], _slots(weighted, radix)) as (out_u, out_v):
+        a = _weights(u_weights, n, "u_weights", "u_values")
+        b = _weights(v_weights, m, "v_weights", "v_values")
+    kind = "packed" if weighted else "values"
+    radix_u, radix_v = use_radix(n, kind), use_radix(m, kind)
+    with buffers(n, m, slots(weighted, radix_u or radix_v)) as (out_u, out_v):
         if not weighted:
-            xs, ys = sorted_pair(lambda z: _sort(*z), (x, radix_u, out_u),
-                                 (y, radix_v, out_v), size)
+            xs, ys = sorted_pair(lambda z: sort_values(*z), (x, radix_u, out_u),
+                                 (y, radix_v, out_v), n + m)
             total = quantile_merge_uniform(xs, ys, p)
         else:
-            u, v = sorted_pair(lambda z: _sort_weighted(*z), (x, *a, radix_u, out_u),
-                               (y, *b, radix_v, out_v), size)
-            total = _merge_weighted(u, v, p, concurrent)
-    total = max(total, 0.0)
-    return float(total if p == 1.0 else total ** (1.0 / p))
+            u, v = sorted_pair(lambda z: sort_weighted(*z), (x, *a, radix_u, out_u),
+                               (y, *b, radix_v, out_v), n + m)
+            xs, ys = u[0], v[0]
+            total = _merge_weighted(u, v, p, _concurrent(n + m))
+        if _trusted(total, n + m):
+            return float(total if p == 1.0 else total ** (1.0 / p))
+        # W_p^p overflowed, underflowed or is 0: recompute W_p scaled.
+        seg = (np.empty(n + m, np.int64), np.empty(n + m, np.int64), np.empty(n + m))
+        if weighted:
+            count = weighted_segments(u[1], u[2], v[1], v[2], *seg)
+        else:
+            count = uniform_segments(n, m, *seg)
+        dist, status = scaled_root(xs, ys, *seg, count, p)
+    if status == NOT_REPRESENTABLE:
+        raise OverflowError(
+            f"W_{p:g}(P, Q) exceeds the largest float64 (about 1.8e308) and "
+            f"cannot be returned; divide both `u_values` and `v_values` by a "
+            f"common factor c (W_p scales by c)."
+        )
+    return float(dist)
+
+
+#: Below (n + m) * _TINY, W_p^p summed in float64 may have lost more than an
+#: ulp to subnormal rounding (up to 2^-1074 in each of n + m terms).
+_TINY = 2.0**-1021
+
+
+def _trusted(total, size):
+    """Whether the fast float64 sum W_p^p holds W_p to the last bits: it
+    neither overflowed nor came near the subnormal range (0 included, which
+    may be an underflow)."""
+    return size * _TINY < total < np.inf

@@ -166,7 +166,11 @@ def test_bad_input(args, kwargs, exc, match):
 
 @pytest.mark.parametrize("kind", ["uniform", "normal", "ties", "signed_zeros", "extremes"])
 def test_radix_sort_matches_numpy(kind):
-    from transport._kernels_1d import radix_sort, radix_sort_pairs_into
+    from transport._float_keys import index_bits
+    from transport._packed_sort import pack_index_keys
+    from transport._quantile_merge import breakpoints
+    from transport._radix_sort import radix_sort, radix_sort_packed_into
+    from transport._sort_1d import sort_weighted
 
     rng = np.random.default_rng(404)
     n = 20_000
@@ -179,14 +183,20 @@ def test_radix_sort_matches_numpy(kind):
     }[kind]
     w = rng.random(n)
     assert_array_equal(radix_sort(x), np.sort(x))  # -0.0 == 0.0 compare equal
+    bits = index_bits(n)
+    packed = np.empty(n, np.uint64)
+    pack_index_keys(x, bits, packed)
     work = _fresh(n)
-    xs, ws = radix_sort_pairs_into(x, w, work["packed"], work["other"], work["hi"], work["lo"])
-    order = np.argsort(x, kind="stable")
-    if kind != "signed_zeros":  # stable argsort keeps -0.0/0.0 in input order
-        assert_array_equal(ws, w[order])
-    assert_array_equal(xs, x[order])
-    # each atom keeps its own weight
-    assert_allclose(np.sort(ws), np.sort(w))
+    assert_array_equal(radix_sort_packed_into(x, bits, work["keys"], work["other"]),
+                       np.sort(packed))
+    xs, hi, lo = sort_weighted(x, w, 1.0, True, _fresh(n))
+    order = np.argsort(_ordered_keys(x), kind="stable")  # -0.0 before 0.0, ties by index
+    assert_array_equal(xs.view(np.uint64), x[order].view(np.uint64))
+    # each atom keeps its own weight: the running sums are those of w[order]
+    ref_hi, ref_lo = w[order], np.empty(n)
+    breakpoints(ref_hi, 1.0, ref_hi, ref_lo)
+    assert_array_equal(hi, ref_hi)
+    assert_array_equal(lo, ref_lo)
 
 
 def _ordered_keys(x):
@@ -215,8 +225,9 @@ def _sort_case(kind, rng, n=20_000):
 
 
 def _fresh(n):
-    return {"packed": np.empty(n, np.uint64), "other": np.empty(n, np.uint64),
-            "hi": np.empty(n), "lo": np.empty(n)}
+    from transport._sort_1d import slots
+
+    return {name: np.empty(n, dtype) for name, dtype in slots(True, True)}
 
 
 KINDS = ["normal", "ties", "signed_zeros", "extremes", "near_equal_block",
@@ -226,14 +237,14 @@ KINDS = ["normal", "ties", "signed_zeros", "extremes", "near_equal_block",
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("radix", [False, True])
 def test_sorted_atoms_are_the_stable_sort_by_value(kind, radix):
-    from transport._kernels_1d import breakpoints
-    from transport._wasserstein_1d import _sort_weighted
+    from transport._quantile_merge import breakpoints
+    from transport._sort_1d import sort_weighted
 
     rng = np.random.default_rng(406)
     x = _sort_case(kind, rng)
     w = rng.random(x.shape[0])
     total = w.sum()
-    xs, hi, lo = _sort_weighted(x, w, total, radix, _fresh(x.shape[0]))
+    xs, hi, lo = sort_weighted(x, w, total, radix, _fresh(x.shape[0]))
     order = np.argsort(_ordered_keys(x), kind="stable")  # -0.0 before 0.0, ties by index
     assert_array_equal(xs.view(np.uint64), x[order].view(np.uint64))
     ref_hi, ref_lo = w[order], np.empty_like(w)
@@ -245,7 +256,7 @@ def test_sorted_atoms_are_the_stable_sort_by_value(kind, radix):
 def test_breakpoints_are_the_exact_running_sums():
     from fractions import Fraction
 
-    from transport._kernels_1d import breakpoints
+    from transport._quantile_merge import breakpoints
 
     rng = np.random.default_rng(407)
     w = rng.random(3000) * np.exp(rng.normal(0, 8, 3000))  # widely spread magnitudes
@@ -262,15 +273,16 @@ def test_breakpoints_are_the_exact_running_sums():
 
 
 def test_weighted_halves_do_not_depend_on_threads():
-    from transport._kernels_1d import quantile_merge_weighted
-    from transport._wasserstein_1d import _merge_weighted, _sort_weighted
+    from transport._quantile_merge import quantile_merge_weighted
+    from transport._sort_1d import sort_weighted
+    from transport._wasserstein_1d import _merge_weighted
 
     rng = np.random.default_rng(408)
     x, y = rng.normal(size=5000), rng.normal(0.2, 1.5, size=3000)
     a, b = rng.random(5000), rng.random(3000)
     a[::7] = 0.0  # zero-length segments around the split
-    u = _sort_weighted(x, a, a.sum(), False, _fresh(5000))
-    v = _sort_weighted(y, b, b.sum(), False, _fresh(3000))
+    u = sort_weighted(x, a, a.sum(), False, _fresh(5000))
+    v = sort_weighted(y, b, b.sum(), False, _fresh(3000))
     for p in (1.0, 2.0, 3.5):
         split = _merge_weighted(u, v, p, True)
         assert split == _merge_weighted(u, v, p, False)
@@ -289,48 +301,51 @@ def test_split_at_a_shared_breakpoint():
 @pytest.mark.parametrize("numpy_fast", [False, True])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_both_sort_routes_match_scipy_and_each_other(monkeypatch, numpy_fast, weighted):
-    import transport._wasserstein_1d as w1d
+    import transport._sort_1d as sort_1d
 
     rng = np.random.default_rng(405)
     x, y = rng.normal(size=70_000), rng.normal(0.3, 1.2, size=50_000)
     x[:1000] = np.round(x[:1000], 2)  # ties
     a = rng.random(70_000) if weighted else None
     b = rng.random(50_000) if weighted else None
-    monkeypatch.setattr(w1d, "_numpy_sort_fast", numpy_fast)
+    monkeypatch.setattr(sort_1d, "_numpy_sort_fast", dict.fromkeys(["values", "packed"], numpy_fast))
     ours = wasserstein_1d(x, y, a, b, p=1)
     assert_allclose(ours, wasserstein_distance(x, y, a, b), rtol=1e-10)
-    monkeypatch.setattr(w1d, "_numpy_sort_fast", not numpy_fast)
+    monkeypatch.setattr(sort_1d, "_numpy_sort_fast", dict.fromkeys(["values", "packed"], not numpy_fast))
     assert wasserstein_1d(x, y, a, b, p=1) == ours  # the same arrays, the same bits
     assert wasserstein_1d(x, y, a, b, p=2) == pytest.approx(
         np.sqrt(ot.wasserstein_1d(x, y, a / a.sum(), b / b.sum(), p=2))
         if weighted else np.sqrt(ot.wasserstein_1d(x, y, p=2)), rel=1e-10)
 
 
-@pytest.mark.parametrize("avx512", [False, True])
-def test_numpy_sort_is_fast_is_decided_once(monkeypatch, avx512):
-    import transport._wasserstein_1d as w1d
+@pytest.mark.parametrize("kind", ["values", "packed"])
+@pytest.mark.parametrize("numpy_faster", [False, True])
+def test_sort_route_is_measured_once(monkeypatch, kind, numpy_faster):
+    import transport._sort_1d as sort_1d
 
-    monkeypatch.setattr(w1d, "_numpy_sort_fast", None)
-    monkeypatch.setattr(w1d, "_numpy_cpu_features", lambda: {"AVX512_SKX": avx512})
-    first = w1d.numpy_sort_is_fast()
-    assert isinstance(first, bool)
-    if avx512:
-        assert first
-    monkeypatch.setattr(w1d, "_best_time", None)  # a second measurement would fail
-    assert w1d.numpy_sort_is_fast() is first
+    monkeypatch.setattr(sort_1d, "_numpy_sort_fast", {})
+    times = (1e-3, 2e-3) if numpy_faster else (2e-3, 1e-3)  # (NumPy, radix)
+    calls = []
+    monkeypatch.setattr(sort_1d, "_time_routes", lambda k: calls.append(k) or times)
+    assert sort_1d.numpy_sort_is_fast(kind) is numpy_faster  # whatever the CPU flags
+    assert sort_1d.use_radix(sort_1d.RADIX_MIN, kind) is not numpy_faster
+    assert not sort_1d.use_radix(sort_1d.RADIX_MIN - 1, kind)  # small: NumPy
+    assert sort_1d.numpy_sort_is_fast(kind) is numpy_faster
+    assert calls == [kind]  # timed once
 
 
-def test_numpy_cpu_features_are_read():
-    from transport._wasserstein_1d import _numpy_cpu_features
+@pytest.mark.parametrize("kind", ["values", "packed"])
+def test_sort_routes_are_timed_for_real(kind):
+    from transport._sort_1d import _time_routes
 
-    features = _numpy_cpu_features()
-    assert isinstance(features, dict) and features  # NumPy records at least its baseline
+    numpy_time, radix_time = _time_routes(kind)
+    assert 0 < numpy_time < 1 and 0 < radix_time < 1
 
 
 def test_scratch_reuse_fresh_and_threads_agree():
     from concurrent.futures import ThreadPoolExecutor
 
-    import transport._wasserstein_1d as w1d
+    import transport._sort_1d as sort_1d
 
     rng = np.random.default_rng(409)
     cases = []
@@ -341,7 +356,7 @@ def test_scratch_reuse_fresh_and_threads_agree():
     # kept scratch, grown and shrunk between calls
     serial = [(wasserstein_1d(x, y), wasserstein_1d(x, y, a, b, p=2)) for x, y, a, b in cases]
     # fresh arrays: another thread holds the scratch
-    with w1d._scratch_lock:
+    with sort_1d._scratch_lock:
         fresh = [(wasserstein_1d(x, y), wasserstein_1d(x, y, a, b, p=2)) for x, y, a, b in cases]
     assert fresh == serial
     # concurrent callers: one gets the scratch, the others fresh arrays
@@ -354,15 +369,15 @@ def test_scratch_reuse_fresh_and_threads_agree():
 
 
 def test_inputs_above_the_scratch_size_use_fresh_arrays(monkeypatch):
-    import transport._wasserstein_1d as w1d
+    import transport._sort_1d as sort_1d
 
     rng = np.random.default_rng(410)
     x, y, a = rng.normal(size=3000), rng.normal(size=2000), rng.random(3000)
     expected = wasserstein_1d(x, y, a)
-    monkeypatch.setattr(w1d, "SCRATCH_MAX", 1000)
-    monkeypatch.setattr(w1d, "_scratch_arrays", {})
+    monkeypatch.setattr(sort_1d, "SCRATCH_MAX", 1000)
+    monkeypatch.setattr(sort_1d, "_scratch_arrays", {})
     assert wasserstein_1d(x, y, a) == expected
-    assert w1d._scratch_arrays == {}
+    assert sort_1d._scratch_arrays == {}
 
 
 @given(
@@ -372,12 +387,14 @@ def test_inputs_above_the_scratch_size_use_fresh_arrays(monkeypatch):
     st.integers(0, 2**32 - 1),
 )
 def test_both_sort_routes_give_the_same_arrays(x, seed):
-    from transport._wasserstein_1d import _sort_weighted
+    from transport._sort_1d import sort_weighted, sort_values
 
     w = np.random.default_rng(seed).random(x.shape[0])
     total = w.sum()
-    radix = _sort_weighted(x, w, total, True, _fresh(x.shape[0]))
-    numpy = _sort_weighted(x, w, total, False, _fresh(x.shape[0]))
+    radix = sort_weighted(x, w, total, True, _fresh(x.shape[0]))
+    numpy = sort_weighted(x, w, total, False, _fresh(x.shape[0]))
+    assert_array_equal(sort_values(x, True, _fresh(x.shape[0])),
+                       sort_values(x, False, _fresh(x.shape[0])))
     assert_array_equal(radix[0].view(np.uint64), numpy[0].view(np.uint64))
     assert_array_equal(radix[1], numpy[1])
     assert_array_equal(radix[2], numpy[2])
