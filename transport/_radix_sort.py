@@ -8,7 +8,7 @@ writes the doubles' own bits back.  LSD passes are stable.
 With the index packed into the low `bits` bits (`_float_keys.packed_key`),
 those bits are already in order (the input order is the index order and
 the passes are stable), so only the digits above them are sorted: at
-n = 10^6, 4 passes instead of 6 over 8-byte keys.  Packed keys are
+n = 10^6, 6 passes instead of 8 over 8-byte keys.  Packed keys are
 distinct, so any correct sort gives the same array -- NumPy's included.
 """
 
@@ -17,11 +17,13 @@ from numba import njit
 
 from ._float_keys import KERNEL, key_bits, low_mask, ordered_key, packed_key
 
-#: Bits per digit.  2^11 = 2048 bucket cursors (16 KiB) stay in L1 while a
-#: pass scatters to them; 6 digits cover 64 bits.  Measured at 10^6 normal
-#: doubles (this module's `radix_sort`, AMD EPYC Zen 4): 8-bit digits
-#: (8 passes) 1.3x and 13-bit digits (5 passes) 1.2x the time of 11-bit ones.
-DIGIT_BITS = 11
+#: Bits per digit.  Measured at 10^6 normal doubles on AMD EPYC (Zen 4),
+#: best of 15 runs, `radix_sort_into` / `radix_sort_packed_into` (bits=20):
+#: 8 bits 15-16 / 13-14 ms, 10 bits 15-17 / 11-14 ms, 11 bits 25-28 /
+#: 18-19 ms, 13 bits 22-24 / 16 ms, 16 bits 16 / 18 ms.  With 256 buckets the
+#: histograms of all passes (8 x 256 counts, 16 KiB) and the 256 write
+#: streams of a pass stay in L1.
+DIGIT_BITS = 8
 BUCKETS = 1 << DIGIT_BITS
 
 

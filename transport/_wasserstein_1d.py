@@ -150,7 +150,7 @@ def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, *, p=1):
 
     Sorting: NumPy's sort or our O(n) radix sort (weighted atoms: one sort
     of 64-bit keys carrying the index), whichever was faster when both were
-    timed on the first call with 4096 atoms or more in an input
+    timed on the first call with 2048 atoms or more in an input
     (`_sort_1d.numpy_sort_is_fast`).  Both give the same sorted arrays,
     hence the same result.
     From 65536 atoms in all, the two inputs are sorted concurrently, and the

@@ -409,3 +409,84 @@ def test_huge_weights_whose_sum_overflows():
         huge = wasserstein_1d(x, y, [1e308, 1e308, 5e307], [1e308, 1e308])
     assert huge == wasserstein_1d(x, y, [1.0, 1.0, 0.5], [1.0, 1.0])
     assert_allclose(huge, wasserstein_distance(x, y, [2, 2, 1], [1, 1]), rtol=1e-15)
+
+
+def _reference_wp(x, y, a, b, p):
+    """W_p by the quantile merge with no float64 arithmetic: breakpoints as
+    exact fractions of the weights' sums, powers in 60-digit decimals (whose
+    exponent range holds |x - y|^p for any scale and p here)."""
+    from decimal import Decimal, localcontext
+    from fractions import Fraction
+
+    def atoms(values, weights):
+        total = sum(Fraction(w) for w in weights)
+        pairs = sorted(zip(values, weights), key=lambda t: t[0])
+        ends, s = [], Fraction(0)
+        for _, w in pairs:
+            s += Fraction(w) / total
+            ends.append(s)
+        return [v for v, _ in pairs], ends
+
+    xs, ue = atoms(x, a)
+    ys, ve = atoms(y, b)
+    with localcontext() as ctx:
+        ctx.prec, ctx.Emax, ctx.Emin = 60, 10**7, -(10**7)
+        dp = Decimal(repr(float(p)))
+        total, prev, i, j = Decimal(0), Fraction(0), 0, 0
+        while i < len(xs) and j < len(ys):
+            end = min(ue[i], ve[j])
+            length = Decimal((end - prev).numerator) / Decimal((end - prev).denominator)
+            total += length * abs(Decimal(xs[i]) - Decimal(ys[j])) ** dp
+            prev = end
+            i, j = i + (ue[i] == end), j + (ve[j] == end)
+        return float(total ** (1 / dp))
+
+
+@given(weighted_samples(), st.integers(-300, 300),
+       st.sampled_from([1.0, 1.5, 2.0, 3.0, 7.25, 50.0, 1000.0]), st.booleans())
+def test_every_scale_and_p_against_exact_reference(sample, exponent, p, weighted):
+    # W_p(c P, c Q) = c W_p(P, Q): scales 1e-300..1e300, where W_p^p itself
+    # overflows or underflows float64 but W_p does not.
+    x, y, wx, wy = sample
+    x, y = x * 10.0**exponent, y * 10.0**exponent
+    if not weighted:
+        wx, wy = np.ones_like(x), np.ones_like(y)
+    got = wasserstein_1d(x, y, wx, wy, p=p) if weighted else wasserstein_1d(x, y, p=p)
+    expected = _reference_wp(x, y, wx, wy, p)
+    assert_allclose(got, expected, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("args, p, expected", [
+    (([0.0, 0.0], [10.0, 0.0]), 1000, 10 * 0.5**0.001),   # W_p^p = 0.5 * 10^1000
+    (([-1e200], [1e200]), 2, 2e200),                        # W_p^p = 4e400
+    (([0.0], [1e-200]), 2, 1e-200),                         # W_p^p = 1e-400
+    (([0.0], [1e-300]), 1.5, 1e-300),                       # W_p^p = 1e-450
+    (([-1e308, 0.0], [1e308, 1e308]), 1, 1.5e308),          # x - y overflows, W_1 does not
+    (([0.0], [5e-324]), 3, 5e-324),                         # the smallest subnormal
+    (([1.0, 2.0], [1.0, 2.0]), 2, 0.0),                     # W_p^p = 0: an exact zero
+])
+def test_representable_distances_come_back(args, p, expected):
+    assert_allclose(wasserstein_1d(*args, p=p), expected, rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("p", [1, 2, 1.5])
+def test_unrepresentable_distance_raises(p):
+    with pytest.raises(OverflowError, match=r"W_.* exceeds the largest float64"):
+        wasserstein_1d([-1e308, -1e308], [1e308, 1e308], p=p)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("n, m", [(1, 1), (40, 40), (57, 31), (3000, 2000)])
+@pytest.mark.parametrize("p", [1.0, 2.0, 3.5])
+def test_scaled_route_matches_the_plain_sum(monkeypatch, weighted, n, m, p):
+    import transport._wasserstein_1d as w1d
+
+    rng = np.random.default_rng(411)
+    x, y = rng.normal(size=n), rng.normal(0.3, 1.5, size=m)
+    a, b = (rng.random(n), rng.random(m)) if weighted else (None, None)
+    if weighted:
+        a[::5] = 0.0  # zero-length segments
+        a[0] = 1.0
+    plain = wasserstein_1d(x, y, a, b, p=p)
+    monkeypatch.setattr(w1d, "_trusted", lambda total, size: False)
+    assert_allclose(wasserstein_1d(x, y, a, b, p=p), plain, rtol=1e-13)
