@@ -13,6 +13,8 @@ from ._quantile_merge import (
     uniform_segments,
     weighted_segments,
 )
+from ._small_1d import OK as SMALL_OK
+from ._small_1d import small_uniform, small_weighted
 from ._sort_1d import buffers, slots, sort_values, sort_weighted, use_radix
 from ._validation import validate_p, validate_values, weights_and_total
 
@@ -171,6 +173,67 @@ def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, *, p=1):
     >>> round(wasserstein_1d([0.0], [1.0, 3.0], p=2), 10)   # sqrt((1 + 9) / 2)
     2.2360679775
     """
+    if type(p) is float or type(p) is int:  # the one-call route of small inputs
+        total = _small(u_values, v_values, u_weights, v_weights, p)
+        if total is not None and _trusted(total, u_values.shape[0] + v_values.shape[0]):
+            return float(total if p == 1 else total ** (1.0 / p))
+    return _general(u_values, v_values, u_weights, v_weights, p)
+
+
+#: Inputs of up to this many atoms each (weighted: SMALL_WEIGHTED_MAX),
+#: given as 1-D C-contiguous float64 arrays, take the one-call route
+#: (`_small_1d`).  Measured per call, warm (AMD Zen 4, median of 7 x 200
+#: calls), one-call / general route: unweighted n = 10: 1.9 / 15.6 us,
+#: 100: 3.4 / 14.5, 1000: 22.5 / 41.6; weighted n = 10: 7.3 / 32.1,
+#: 300: 25 / 42, 1000: 84 / 76 (its stable argsort loses to the packed-key
+#: sort there).
+SMALL_MAX = 1 << 10
+SMALL_WEIGHTED_MAX = 1 << 9
+
+
+def _plain(x, n=None):
+    """Whether x is a 1-D C-contiguous float64 array of n (any up to
+    SMALL_MAX when None) entries: input the one-call route takes as it is."""
+    return (type(x) is np.ndarray and x.dtype == _FLOAT64 and x.ndim == 1
+            and x.flags.c_contiguous
+            and (0 < x.shape[0] <= SMALL_MAX if n is None else x.shape[0] == n))
+
+
+_FLOAT64 = np.dtype(np.float64)
+_FLOAT_MAX = float(np.finfo(np.float64).max)
+
+
+def _small(u_values, v_values, u_weights, v_weights, p):
+    """W_p^p by the one-call route, or None where the general route must
+    run (large, not plain arrays, p < 1, or any input it would refuse)."""
+    if not (1 <= p <= _FLOAT_MAX and _plain(u_values) and _plain(v_values)):
+        return None
+    p = float(p)
+    if u_weights is None and v_weights is None:
+        total, status = small_uniform(u_values, v_values, p)
+    elif max(u_values.shape[0], v_values.shape[0]) > SMALL_WEIGHTED_MAX:
+        return None
+    else:
+        a = _small_weights(u_weights, u_values.shape[0])
+        b = _small_weights(v_weights, v_values.shape[0])
+        if a is None or b is None:
+            return None
+        with np.errstate(over="ignore", invalid="ignore"):  # bad sums: general route
+            ta, tb = float(a.sum()), float(b.sum())
+        total, status = small_weighted(u_values, v_values, a, ta, b, tb, p,
+                                       _HEAD_CUTS, _TAIL_CUTS)
+    return total if status == SMALL_OK else None
+
+
+def _small_weights(w, n):
+    """w as the one-call route takes it (ones when None), or None."""
+    if w is None:
+        return np.ones(n)
+    return w if _plain(w, n) else None
+
+
+def _general(u_values, v_values, u_weights, v_weights, p):
+    """`wasserstein_1d` for any input: validated, sorted and merged."""
     x = _as_line(u_values, "u_values")
     y = _as_line(v_values, "v_values")
     p = validate_p(p)

@@ -490,3 +490,59 @@ def test_scaled_route_matches_the_plain_sum(monkeypatch, weighted, n, m, p):
     plain = wasserstein_1d(x, y, a, b, p=p)
     monkeypatch.setattr(w1d, "_trusted", lambda total, size: False)
     assert_allclose(wasserstein_1d(x, y, a, b, p=p), plain, rtol=1e-13)
+
+
+_small_cases = hnp.arrays(
+    np.float64, st.integers(1, 40),
+    elements=st.one_of(st.sampled_from([0.0, -0.0, 1.0, -1.0, 1.0 + 2.0**-52]),
+                       st.floats(-1e300, 1e300, allow_subnormal=True)))
+
+
+@given(_small_cases, _small_cases, st.sampled_from([1, 1.0, 2, 2.5, 7.0]),
+       st.sampled_from(["none", "u", "both"]), st.integers(0, 2**32 - 1))
+def test_one_call_route_gives_the_general_routes_bits(x, y, p, weights, seed):
+    import transport._wasserstein_1d as w1d
+
+    rng = np.random.default_rng(seed)
+    a = rng.random(x.shape[0]) * (rng.random(x.shape[0]) < 0.8) if weights != "none" else None
+    b = rng.random(y.shape[0]) if weights == "both" else None
+    if a is not None:
+        a[0] += 0.5  # a positive sum
+    assert w1d._small(x, y, a, b, p) is not None  # the one-call route runs here
+    try:
+        expected = w1d._general(x, y, a, b, p)
+    except OverflowError:
+        with pytest.raises(OverflowError):
+            wasserstein_1d(x, y, a, b, p=p)
+        return
+    got = wasserstein_1d(x, y, a, b, p=p)
+    assert np.float64(got).view(np.uint64) == np.float64(expected).view(np.uint64)
+
+
+@pytest.mark.parametrize(
+    "x, y, a, b, match",
+    [
+        ([0.0, np.nan], [1.0], None, None, r"`u_values` must not contain NaN"),
+        ([0.0], [np.inf, 1.0], None, None, r"`v_values` must be finite"),
+        ([0.0, 1.0], [1.0], [1.0, -2.0], None, r"`u_weights` must be non-negative"),
+        ([0.0, 1.0], [1.0], None, [0.0], r"`v_weights` must have a positive sum"),
+        ([0.0, 1.0], [1.0], [np.inf, 1.0], None, r"`u_weights` must be finite"),
+        ([0.0, 1.0], [1.0], [1.0, np.nan], None, r"`u_weights` must not contain NaN"),
+        ([0.0, 1.0], [1.0], [1.0], None, r"`u_weights` has 1 entries"),
+    ],
+)
+def test_bad_arrays_on_the_one_call_route(x, y, a, b, match):
+    # float64 arrays small enough for the one-call route: the same errors
+    arrays = [None if z is None else np.array(z, dtype=np.float64) for z in (x, y, a, b)]
+    with pytest.raises(ValueError, match=match):
+        wasserstein_1d(*arrays)
+
+
+def test_huge_weights_on_the_one_call_route():
+    import warnings
+
+    x, y = np.array([0.0, 1.0, 3.0]), np.array([0.5, 2.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the overflow is handled, not reported
+        huge = wasserstein_1d(x, y, np.array([1e308, 1e308, 5e307]), np.array([1e308, 1e308]))
+    assert huge == wasserstein_1d(x, y, np.array([1.0, 1.0, 0.5]), np.array([1.0, 1.0]))
