@@ -13,6 +13,7 @@ from ._quantile_merge import (
     uniform_segments,
     weighted_segments,
 )
+from ._batch_1d import per_slice
 from ._small_1d import OK as SMALL_OK
 from ._small_1d import small_uniform, small_weighted
 from ._sort_1d import buffers, slots, sort_values, sort_weighted, use_radix
@@ -96,7 +97,7 @@ def _as_line(values, name):
     return x[:, 0]
 
 
-def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, *, p=1):
+def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, *, p=1, axis=None):
     r"""Exact p-Wasserstein distance between two distributions on the line.
 
     Parameters
@@ -110,11 +111,18 @@ def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, *, p=1):
         convention); uniform when None.  Zero weights are allowed.
     p : float, optional
         Order, p >= 1 (default 1, the Earth-Mover distance).
+    axis : {None, 0, 1}, optional
+        None (default): one distance between two samples.  0 or 1: u_values
+        (n, k) and v_values (m, k) (axis 0) or (k, n) and (k, m) (axis 1)
+        are k pairs of samples, one per column (axis 0) or row (axis 1),
+        and the k distances come back in one call, on all cores.  Weights
+        are then (n,) (the same for every slice) or shaped like the values.
 
     Returns
     -------
-    float
-        W_p(P, Q) -- the distance itself, not its p-th power.
+    float or (k,) ndarray
+        W_p(P, Q) -- the distance itself, not its p-th power; with `axis`,
+        one per slice, each equal to the bits to a single call on it.
 
     Raises
     ------
@@ -172,12 +180,27 @@ def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, *, p=1):
     0.5
     >>> round(wasserstein_1d([0.0], [1.0, 3.0], p=2), 10)   # sqrt((1 + 9) / 2)
     2.2360679775
+    >>> import numpy as np
+    >>> U = np.array([[0.0, 1.0], [1.0, 1.0]])     # two columns, two atoms each
+    >>> wasserstein_1d(U, U + [2.0, 0.5], axis=0)   # per-column shifts
+    array([2. , 0.5])
     """
+    if axis is not None:
+        return per_slice(_pair, u_values, v_values, u_weights, v_weights, p, axis)
     if type(p) is float or type(p) is int:  # the one-call route of small inputs
         total = _small(u_values, v_values, u_weights, v_weights, p)
         if total is not None and _trusted(total, u_values.shape[0] + v_values.shape[0]):
             return float(total if p == 1 else total ** (1.0 / p))
     return _general(u_values, v_values, u_weights, v_weights, p)
+
+
+def _pair(x, y, a, b, p):
+    """W_p of one pair of validated slices (`per_slice`): the route of a
+    `wasserstein_1d` call on them, the sorts of the two on one thread."""
+    total = _small(x, y, a, b, p)
+    if total is not None and _trusted(total, x.shape[0] + y.shape[0]):
+        return float(total if p == 1 else total ** (1.0 / p))
+    return _general(x, y, a, b, p, concurrent=False)
 
 
 #: Inputs of up to this many atoms each (weighted: SMALL_WEIGHTED_MAX),
@@ -232,8 +255,9 @@ def _small_weights(w, n):
     return w if _plain(w, n) else None
 
 
-def _general(u_values, v_values, u_weights, v_weights, p):
-    """`wasserstein_1d` for any input: validated, sorted and merged."""
+def _general(u_values, v_values, u_weights, v_weights, p, concurrent=True):
+    """`wasserstein_1d` for any input: validated, sorted and merged (on
+    two threads when `concurrent` and the inputs are large)."""
     x = _as_line(u_values, "u_values")
     y = _as_line(v_values, "v_values")
     p = validate_p(p)
@@ -244,16 +268,17 @@ def _general(u_values, v_values, u_weights, v_weights, p):
         b = _weights(v_weights, m, "v_weights", "v_values")
     kind = "packed" if weighted else "values"
     radix_u, radix_v = use_radix(n, kind), use_radix(m, kind)
+    size = n + m if concurrent else 0  # 0: `sorted_pair` sorts one by one
     with buffers(n, m, slots(weighted, radix_u or radix_v)) as (out_u, out_v):
         if not weighted:
             xs, ys = sorted_pair(lambda z: sort_values(*z), (x, radix_u, out_u),
-                                 (y, radix_v, out_v), n + m)
+                                 (y, radix_v, out_v), size)
             total = quantile_merge_uniform(xs, ys, p)
         else:
             u, v = sorted_pair(lambda z: sort_weighted(*z), (x, *a, radix_u, out_u),
-                               (y, *b, radix_v, out_v), n + m)
+                               (y, *b, radix_v, out_v), size)
             xs, ys = u[0], v[0]
-            total = _merge_weighted(u, v, p, _concurrent(n + m))
+            total = _merge_weighted(u, v, p, _concurrent(size))
         if _trusted(total, n + m):
             return float(total if p == 1.0 else total ** (1.0 / p))
         # W_p^p overflowed, underflowed or is 0: recompute W_p scaled.

@@ -546,3 +546,63 @@ def test_huge_weights_on_the_one_call_route():
         warnings.simplefilter("error")  # the overflow is handled, not reported
         huge = wasserstein_1d(x, y, np.array([1e308, 1e308, 5e307]), np.array([1e308, 1e308]))
     assert huge == wasserstein_1d(x, y, np.array([1.0, 1.0, 0.5]), np.array([1.0, 1.0]))
+
+
+@pytest.mark.parametrize("weights", ["none", "shared", "per_slice", "one_side"])
+@pytest.mark.parametrize("p", [1, 2.5])
+@pytest.mark.parametrize("n, m, k", [(1, 1, 1), (30, 17, 5), (3000, 2500, 6), (40_000, 30_000, 3)])
+def test_per_slice_equals_a_loop_of_single_calls(weights, p, n, m, k):
+    rng = np.random.default_rng(412)
+    U, V = rng.normal(size=(n, k)), rng.normal(0.4, 1.3, size=(m, k))
+    a = {"none": None, "shared": rng.random(n), "per_slice": rng.random((n, k)),
+         "one_side": None}[weights]
+    b = {"none": None, "shared": rng.random(m), "per_slice": rng.random((m, k)),
+         "one_side": rng.random((m, k))}[weights]
+    got = wasserstein_1d(U, V, a, b, p=p, axis=0)
+    assert got.shape == (k,)
+
+    def column(w, j):
+        return w if w is None or w.ndim == 1 else w[:, j]
+
+    loop = [wasserstein_1d(U[:, j], V[:, j], column(a, j), column(b, j), p=p) for j in range(k)]
+    assert_array_equal(got, loop)  # the same route per slice: the same bits
+    assert_array_equal(wasserstein_1d(U.T, V.T, None if a is None else a.T if a.ndim == 2 else a,
+                                      None if b is None else b.T if b.ndim == 2 else b,
+                                      p=p, axis=1), got)
+    if p == 1:
+        scipy = [wasserstein_distance(U[:, j], V[:, j], column(a, j), column(b, j))
+                 for j in range(k)]
+        assert_allclose(got, scipy, rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, exc, match",
+    [
+        ((np.zeros((3, 2)), np.zeros((4, 3))), {"axis": 0}, ValueError, r"as many slices"),
+        ((np.zeros(3), np.zeros(4)), {"axis": 0}, ValueError, r"`u_values` must be a 2-D array"),
+        ((np.zeros((3, 2)), np.zeros((4, 2))), {"axis": 2}, ValueError, r"`axis` must be None, 0 or 1"),
+        ((np.zeros((3, 2)), np.zeros((4, 2))), {"axis": 0.0}, TypeError, r"`axis`"),
+        ((np.zeros((3, 2)), np.zeros((4, 2)), np.ones(2)), {"axis": 0}, ValueError,
+         r"`u_weights` must have shape \(3,\) .* or \(3, 2\)"),
+        ((np.zeros((3, 2)), np.array([[0.0, 1.0], [np.nan, 2.0]])), {"axis": 0}, ValueError,
+         r"`v_values` must not contain NaN; got nan at index \(1, 0\)"),
+        ((np.zeros((3, 2)), np.zeros((4, 2)), np.array([[1.0, 0.0]] * 3)), {"axis": 0},
+         ValueError, r"`u_weights` must have a positive sum in every slice; slice 1"),
+        ((np.zeros((3, 2)), np.zeros((4, 2)), -np.ones(3)), {"axis": 0}, ValueError,
+         r"`u_weights` must be non-negative"),
+        ((np.zeros((0, 2)), np.zeros((4, 2))), {"axis": 0}, ValueError, r"at least one point"),
+        ((np.zeros((3, 2)), np.zeros((4, 2))), {"axis": 0, "p": 0.5}, ValueError, r"`p`"),
+    ],
+)
+def test_bad_input_per_slice(args, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        wasserstein_1d(*args, **kwargs)
+
+
+def test_per_slice_with_no_slices_and_scaled_slices():
+    assert wasserstein_1d(np.zeros((3, 0)), np.zeros((2, 0)), axis=0).shape == (0,)
+    U = np.array([[0.0, 0.0], [0.0, -1e200]])
+    V = np.array([[10.0, 1e-200], [0.0, 1e200]])
+    assert_allclose(wasserstein_1d(U, V, p=1000, axis=0)[0], 10 * 0.5**0.001, rtol=1e-15)
+    # column 1: sorted [-1e200, 0] against [1e-200, 1e200]: both pairs 1e200 apart
+    assert_allclose(wasserstein_1d(U, V, p=2, axis=0)[1], 1e200, rtol=1e-15)
