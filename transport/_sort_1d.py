@@ -15,6 +15,7 @@ Inputs of up to `SCRATCH_MAX` atoms are sorted into arrays kept between
 calls (`buffers`).
 """
 
+import os
 import threading
 import time
 from contextlib import contextmanager
@@ -118,6 +119,18 @@ SCRATCH_MAX = 1 << 20
 
 _scratch_lock = threading.Lock()
 _scratch_arrays = {}
+
+
+def _new_locks():
+    """Fresh locks in a child made by fork: one held by another thread of
+    the parent at the fork would never be released there."""
+    global _route_lock, _scratch_lock
+    _route_lock = threading.Lock()
+    _scratch_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_locks)
 
 
 def _scratch_array(key, n, dtype):

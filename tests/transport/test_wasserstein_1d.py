@@ -606,3 +606,24 @@ def test_per_slice_with_no_slices_and_scaled_slices():
     assert_allclose(wasserstein_1d(U, V, p=1000, axis=0)[0], 10 * 0.5**0.001, rtol=1e-15)
     # column 1: sorted [-1e200, 0] against [1e-200, 1e200]: both pairs 1e200 apart
     assert_allclose(wasserstein_1d(U, V, p=2, axis=0)[1], 1e200, rtol=1e-15)
+
+
+def _child_distance(seed):
+    rng = np.random.default_rng(seed)
+    x, y, a = rng.normal(size=5000), rng.normal(size=4000), rng.random(5000)
+    return wasserstein_1d(x, y), wasserstein_1d(x, y, a)
+
+
+def test_forked_child_gets_fresh_sort_locks(monkeypatch):
+    import multiprocessing
+
+    import transport._sort_1d as sort_1d
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    expected = _child_distance(413)
+    monkeypatch.setattr(sort_1d, "_numpy_sort_fast", {})  # the child must time the routes
+    with sort_1d._route_lock, sort_1d._scratch_lock:  # held at the fork
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            got = pool.apply_async(_child_distance, (413,)).get(timeout=120)
+    assert got == expected
