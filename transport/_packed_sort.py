@@ -135,3 +135,18 @@ def gather_values(packed, x, bits):
     xb = x.view(np.uint64)
     for k in range(packed.shape[0]):
         packed[k] = xb[packed[k] & low]
+
+
+@njit(**KERNEL)
+def unpack_sorted(packed, x, w, bits, ws):
+    """From NumPy-sorted packed keys of x to the stable sort by value: the
+    runs of near-equal atoms put in order, ws[k] = the weight of the k-th
+    atom, and packed (in place) the bits of its value.  Returns the sorted
+    values, a float64 view of packed."""
+    marks = np.empty(min(packed.shape[0], RUN_MARKS), np.int64)
+    count = find_runs(packed, bits, marks)
+    if count:
+        sort_runs(packed, x, bits, marks, count)
+    gather_weights(packed, bits, w, ws)
+    gather_values(packed, x, bits)
+    return packed.view(np.float64)

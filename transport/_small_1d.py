@@ -1,18 +1,21 @@
 """The 1-D distance of small inputs in one compiled call (numba).
 
-For a few hundred atoms the fixed cost of a call is the whole cost: the
-wrapper's checks, conversions and scratch arrays took 3/4 of a 14 us call at
-n = 10.  These kernels check the atoms (and weights), sort and integrate in
-one call, with the very kernels and the order of operations of the general
-route, so the result is the same to the last bit.  They return a status
-code; anything but OK sends the call down the general route, which raises
-the error that names the argument.
+For a few hundred atoms the fixed cost of a call is the whole cost: at
+n = 10 the wrapper's checks, conversions and scratch arrays took most of a
+14 us call.  These kernels check the atoms (and weights), sort and
+integrate in one call, with the kernels and the order of operations of the
+general route, so the result is the same to the last bit.  Only the sorts
+are numba's: the sorted values are the same (-0.0 and 0.0 may trade
+places, which changes no |x - y|), and packed keys are distinct.  They
+return a status code; anything but OK sends the call down the general
+route, which raises the error that names the argument.
 """
 
 import numpy as np
 from numba import njit
 
-from ._float_keys import KERNEL, ordered_key
+from ._float_keys import KERNEL
+from ._packed_sort import pack_index_keys, unpack_sorted
 from ._quantile_merge import breakpoints, quantile_merge_uniform, quantile_merge_weighted
 
 #: Status codes.
@@ -50,20 +53,19 @@ def _weights_ok(w, total):
 
 @njit(**KERNEL)
 def _sorted_atoms(x, w, total):
-    """(xs, hi, lo) as `_sort_1d.sort_weighted` returns them: the stable
-    sort by ordered key, with the running sums of the weights."""
+    """(xs, hi, lo) as `_sort_1d.sort_weighted` returns them, by the same
+    packed-key kernels (numba's sort of the distinct keys in place of
+    NumPy's: the same array)."""
     n = x.shape[0]
-    keys = np.empty(n, np.uint64)
-    xb = x.view(np.uint64)
-    for i in range(n):
-        keys[i] = ordered_key(xb[i])
-    order = np.argsort(keys, kind="mergesort")
-    xs = np.empty(n)
+    bits = 1
+    while (1 << bits) < n:  # `_float_keys.index_bits`
+        bits += 1
+    packed = np.empty(n, np.uint64)
+    pack_index_keys(x, bits, packed)
+    packed.sort()
     hi = np.empty(n)
     lo = np.empty(n)
-    for k in range(n):
-        xs[k] = x[order[k]]
-        hi[k] = w[order[k]]
+    xs = unpack_sorted(packed, x, w, bits, hi)
     breakpoints(hi, total, hi, lo)
     return xs, hi, lo
 

@@ -23,14 +23,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from ._float_keys import index_bits
-from ._packed_sort import (
-    RUN_MARKS,
-    find_runs,
-    gather_values,
-    gather_weights,
-    pack_index_keys,
-    sort_runs,
-)
+from ._packed_sort import pack_index_keys, unpack_sorted
 from ._quantile_merge import breakpoints
 from ._radix_sort import radix_sort_into, radix_sort_packed_into
 
@@ -199,11 +192,6 @@ def sort_weighted(x, w, total, radix, work):
         packed = work["keys"]
         pack_index_keys(x, bits, packed)
         packed.sort()
-    marks = np.empty(min(n, RUN_MARKS), np.int64)
-    count = find_runs(packed, bits, marks)
-    if count:
-        sort_runs(packed, x, bits, marks, count)
-    gather_weights(packed, bits, w, hi)
+    xs = unpack_sorted(packed, x, w, bits, hi)
     breakpoints(hi, total, hi, lo)
-    gather_values(packed, x, bits)
-    return packed.view(np.float64), hi, lo
+    return xs, hi, lo

@@ -206,15 +206,14 @@ def _pair(x, y, a, b, p):
     return _general(x, y, a, b, p, concurrent=False)
 
 
-#: Inputs of up to this many atoms each (weighted: SMALL_WEIGHTED_MAX),
-#: given as 1-D C-contiguous float64 arrays, take the one-call route
-#: (`_small_1d`).  Measured per call, warm (AMD Zen 4, median of 7 x 200
-#: calls), one-call / general route: unweighted n = 10: 1.9 / 15.6 us,
-#: 100: 3.4 / 14.5, 1000: 22.5 / 41.6; weighted n = 10: 7.3 / 32.1,
-#: 300: 25 / 42, 1000: 84 / 76 (its stable argsort loses to the packed-key
-#: sort there).
+#: Inputs of up to this many atoms each, given as 1-D C-contiguous float64
+#: arrays, take the one-call route (`_small_1d`).  Measured per call, warm
+#: (AMD Zen 4, median of 7 x 200 calls on the same arrays), one-call /
+#: general route: unweighted n = 10: 1.8 / 13.3 us, 100: 3.3 / 13.7,
+#: 1000: 23 / 38; weighted n = 10: 7.8 / 30.9, 300: 19.7 / 42.3,
+#: 1000: 45 / 73.  From 2048 atoms the general route may take the radix
+#: sort.
 SMALL_MAX = 1 << 10
-SMALL_WEIGHTED_MAX = 1 << 9
 
 
 def _plain(x, n=None):
@@ -237,8 +236,6 @@ def _small(u_values, v_values, u_weights, v_weights, p):
     p = float(p)
     if u_weights is None and v_weights is None:
         total, status = small_uniform(u_values, v_values, p)
-    elif max(u_values.shape[0], v_values.shape[0]) > SMALL_WEIGHTED_MAX:
-        return None
     else:
         a = _small_weights(u_weights, u_values.shape[0])
         b = _small_weights(v_weights, v_values.shape[0])
