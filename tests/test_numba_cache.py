@@ -36,6 +36,9 @@ divergences.js_distance(p, q); divergences.align(X, Y)
 divergences.pairwise(X, Y, metric="kl"); divergences.pairwise(X, metric="js")
 divergences.kl(rng.random((2, 1 << 21)), rng.random((2, 1 << 21)))  # parallel twins
 transport.wasserstein_1d(p, q); transport.wasserstein_1d(p, q, p, q, p=2)
+u, v = rng.random(5000), rng.random(3000)  # the general route, both sorts timed
+transport.wasserstein_1d(u, v); transport.wasserstein_1d(u, v, u, v, p=2)
+transport.wasserstein_1d([0.0], [1e-200], p=2)  # the scaled route
 transport.wasserstein(X, Y)
 M = transport.cost_matrix(X, Y)
 res = transport.emd(None, None, M)

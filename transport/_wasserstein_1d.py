@@ -1,42 +1,35 @@
 """Exact Wasserstein distance between distributions on the line."""
 
-import importlib
 import os
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 import numpy as np
 
-from ._kernels_1d import (
-    breakpoints,
-    find_runs,
-    gather_values,
-    gather_weights,
-    pack_index_keys,
+from ._quantile_merge import (
+    NOT_REPRESENTABLE,
     quantile_merge_uniform,
     quantile_merge_weighted,
-    radix_sort,
-    radix_sort_into,
-    radix_sort_pairs_into,
-    sort_runs,
+    scaled_root,
+    uniform_segments,
+    weighted_segments,
 )
+from ._batch_1d import per_slice
+from ._small_1d import OK as SMALL_OK
+from ._small_1d import small_uniform, small_weighted
+from ._sort_1d import buffers, slots, sort_values, sort_weighted, use_radix
 from ._validation import validate_p, validate_values, weights_and_total
 
 __all__ = ["wasserstein_1d", "sorted_pair"]
 
 #: From this many atoms in total, the two inputs are sorted (and the weighted
 #: integral split at t = 1/2 is integrated) concurrently.  NumPy and our
-#: kernels release the GIL.
-CONCURRENT_MIN = 1 << 16
-
-#: From this many atoms in one input, our LSD radix sort is used instead of
-#: NumPy's where NumPy's sort is the slower of the two (`numpy_sort_is_fast`).
-RADIX_MIN = 1 << 12
+#: kernels release the GIL.  Measured (2 cores, median of 41), one thread /
+#: two: n + m = 2^14: 258 / 225 us unweighted, 414 / 393 weighted; 2^15:
+#: 490 / 361 and 791 / 602; 2^16: 958 / 592 and 1563 / 985.  At 2^14 the
+#: gain is within what a busy second core takes back.
+CONCURRENT_MIN = 1 << 15
 
 _executor = None
-_numpy_sort_fast = None
 
 
 def _sort_executor():
@@ -44,6 +37,17 @@ def _sort_executor():
     if _executor is None:
         _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="emdkit-sort")
     return _executor
+
+
+def _drop_executor_after_fork():
+    """Only the forking thread survives a fork: the executor's worker is gone
+    (a submitted sort would wait forever), so a forked child makes its own."""
+    global _executor
+    _executor = None
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_drop_executor_after_fork)
 
 
 def _concurrent(size):
@@ -62,149 +66,6 @@ def sorted_pair(func, x, y, size=None):
         fy = func(y)
         return future.result(), fy
     return func(x), func(y)
-
-
-def _best_time(func, arg, repeats=3):
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        func(arg)
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
-def _numpy_cpu_features():
-    """NumPy's record of this CPU's SIMD features ({} if it has none)."""
-    for module in ("numpy._core._multiarray_umath", "numpy.core._multiarray_umath"):
-        try:
-            return dict(importlib.import_module(module).__cpu_features__)
-        except (ImportError, AttributeError):
-            continue
-    return {}
-
-
-def numpy_sort_is_fast():
-    """Whether NumPy's sort beats our radix sort here (decided once per process).
-
-    NumPy sorts 64-bit keys with vectorised code (x86-simd-sort) on CPUs with
-    AVX-512 (Skylake-X and later, AMD Zen 4 and later) and otherwise, on some
-    builds, with a scalar introsort: 5 ms against 57 ms for 10^6 doubles on
-    the two machines we measured, our radix sort taking about 20 ms on both.
-    With AVX-512 the answer is yes; elsewhere both sorts are timed once on
-    2^15 doubles.  The choice affects speed only: both routes give the same
-    sorted arrays (a stable sort by value), so the same distance to the last
-    bit.
-    """
-    global _numpy_sort_fast
-    if _numpy_sort_fast is None:
-        if _numpy_cpu_features().get("AVX512_SKX", False):
-            _numpy_sort_fast = True
-        else:
-            sample = np.random.default_rng(0).standard_normal(1 << 15)
-            radix_sort(sample)  # load the compiled kernel before timing it
-            _numpy_sort_fast = bool(
-                _best_time(np.sort, sample) < _best_time(radix_sort, sample))
-    return _numpy_sort_fast
-
-
-#: Inputs of up to this many atoms each are sorted into scratch arrays that
-#: are kept between calls: at most 6 arrays of 2^20 doubles, 48 MiB.
-#: The allocator returns a call's freed buffers to the system, and fresh
-#: memory page-faults: without the scratch, a weighted call at 10^6 atoms
-#: took about 3000 page faults and 23-64 ms, against 19-21 ms with it.
-SCRATCH_MAX = 1 << 20
-
-_scratch_lock = threading.Lock()
-_scratch_arrays = {}
-
-
-def _reset_after_fork():
-    """In a forked child, drop the parent's sort thread and scratch.
-
-    Only the forking thread survives a fork: the executor's worker is gone
-    (a submitted sort would wait forever), and the scratch lock and arrays
-    may belong to a call that was running on another thread.
-    """
-    global _executor, _scratch_lock, _scratch_arrays
-    _executor = None
-    _scratch_lock = threading.Lock()
-    _scratch_arrays = {}
-
-
-if hasattr(os, "register_at_fork"):  # POSIX
-    os.register_at_fork(after_in_child=_reset_after_fork)
-
-
-def _scratch_array(key, n, dtype):
-    """The kept array `key`, grown to hold n entries (caller holds the lock)."""
-    arr = _scratch_arrays.get(key)
-    if arr is None or arr.shape[0] < n:
-        arr = _scratch_arrays[key] = np.empty(n, dtype)
-    return arr[:n]
-
-
-@contextmanager
-def _buffers(n, m, slots):
-    """Work arrays for the sorts of both inputs, one per (name, dtype) slot
-    and input.  Kept scratch when the inputs are small enough and no other
-    thread is using it, fresh arrays otherwise.
-    """
-    if max(n, m) > SCRATCH_MAX or not _scratch_lock.acquire(blocking=False):
-        yield tuple({name: np.empty(k, t) for name, t in slots} for k in (n, m))
-        return
-    try:
-        yield tuple({name: _scratch_array((side, name), k, t) for name, t in slots}
-                    for side, k in enumerate((n, m)))
-    finally:
-        _scratch_lock.release()
-
-
-def _slots(weighted, radix):
-    slots = [("hi", np.float64)]
-    if weighted:
-        slots += [("packed", np.uint64), ("lo", np.float64)]
-    if radix:
-        slots += [("other", np.uint64)] + ([] if weighted else [("packed", np.uint64)])
-    return slots
-
-
-def _sort(x, radix, work):
-    """x sorted, in one of the `work` arrays."""
-    if radix:
-        return radix_sort_into(x, work["packed"], work["other"])
-    out = work["hi"]
-    np.copyto(out, x)
-    out.sort()
-    return out
-
-
-def _sort_weighted(x, w, total, radix, work):
-    """Atoms sorted stably by value, with the running sums of their weights.
-
-    Returns (xs, hi, lo): breakpoint k, the end of the k-th sorted atom's
-    mass, is hi[k] + lo[k] (`breakpoints` of w / total).  `radix` picks our
-    radix sort; otherwise NumPy sorts the keys with the index packed in
-    (`pack_index_keys`).  Both give the same arrays.  `work` holds the
-    arrays of length n ("packed", "hi", "lo" and, for the radix sort,
-    "other") that the results are views of.
-    """
-    packed, hi, lo = work["packed"], work["hi"], work["lo"]
-    n = x.shape[0]
-    if radix:  # the sorted weights land in hi or lo, read before overwritten
-        xs, ws = radix_sort_pairs_into(x, w, packed, work["other"], hi, lo)
-        breakpoints(ws, total, hi, lo)
-        return xs, hi, lo
-    bits = max(1, (n - 1).bit_length())
-    pack_index_keys(x, bits, packed)
-    packed.sort()
-    marks = np.empty(min(n, 1 << 12), np.int64)
-    count = find_runs(packed, bits, marks)
-    if count:
-        sort_runs(packed, x, bits, marks, count)
-    gather_weights(packed, bits, w, hi)
-    breakpoints(hi, total, hi, lo)
-    gather_values(packed, x, bits)
-    return packed.view(np.float64), hi, lo
 
 
 #: The weighted integral's chunks: [0, 1/2] cut at 1/8, 2/8, 3/8, and
@@ -250,7 +111,7 @@ def _as_line(values, name):
     return x[:, 0]
 
 
-def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, *, p=1):
+def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, *, p=1, axis=None):
     r"""Exact p-Wasserstein distance between two distributions on the line.
 
     Parameters
@@ -264,11 +125,18 @@ def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, *, p=1):
         convention); uniform when None.  Zero weights are allowed.
     p : float, optional
         Order, p >= 1 (default 1, the Earth-Mover distance).
+    axis : {None, 0, 1}, optional
+        None (default): one distance between two samples.  0 or 1: u_values
+        (n, k) and v_values (m, k) (axis 0) or (k, n) and (k, m) (axis 1)
+        are k pairs of samples, one per column (axis 0) or row (axis 1),
+        and the k distances come back in one call, on all cores.  Weights
+        are then (n,) (the same for every slice) or shaped like the values.
 
     Returns
     -------
-    float
-        W_p(P, Q) -- the distance itself, not its p-th power.
+    float or (k,) ndarray
+        W_p(P, Q) -- the distance itself, not its p-th power; with `axis`,
+        one per slice, each equal to the bits to a single call on it.
 
     Raises
     ------
@@ -278,6 +146,8 @@ def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, *, p=1):
         p < 1.
     TypeError
         Non-numeric input.
+    OverflowError
+        W_p itself exceeds the largest double (atoms near +-1e308).
 
     See Also
     --------
@@ -297,16 +167,24 @@ def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, *, p=1):
     breakpoints i/n and j/m are compared in exact integer arithmetic; with
     weights they are running sums kept as double-doubles.
 
-    Sorting uses NumPy's sort where it is vectorised (weighted atoms: one
-    sort of 64-bit keys carrying the index) and our O(n) radix sort from
-    4096 atoms where it is not; the choice is made once per process
-    (`numpy_sort_is_fast`), and both give the same sorted arrays, hence the
-    same result.
-    From 65536 atoms in all, the two inputs are sorted concurrently, and the
+    W_p^p is summed in float64; where that sum overflows or comes near the
+    subnormal range (W_1000 of atoms 10 apart, W_2 of atoms 1e200 or 1e-200
+    apart), W_p is recomputed with every term scaled by the largest, so
+    every distance that a double can hold comes back.
+
+    Sorting: NumPy's sort or our O(n) radix sort (weighted atoms: one sort
+    of 64-bit keys carrying the index), whichever was faster when both were
+    timed on the first call with 2048 atoms or more in an input
+    (`_sort_1d.numpy_sort_is_fast`).  Both give the same sorted arrays,
+    hence the same result.
+    From 32768 atoms in all, the two inputs are sorted concurrently, and the
     weighted integral is computed as two halves, [0, 1/2] and [1/2, 1], on
     two threads (the split is always made, so the rounding is the same).
+    Inputs of up to 1024 atoms each, given as 1-D float64 arrays, are
+    checked, sorted and integrated in one compiled call, with the same
+    result to the bit.
     Inputs of up to 2^20 atoms each are sorted into scratch arrays kept
-    between calls (at most 48 MiB), which saves the page faults of fresh
+    between calls (at most 64 MiB), which saves the page faults of fresh
     memory on repeated calls; larger inputs, and callers on other threads
     while one call holds the scratch, get fresh arrays.
 
@@ -319,26 +197,127 @@ def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, *, p=1):
     0.5
     >>> round(wasserstein_1d([0.0], [1.0, 3.0], p=2), 10)   # sqrt((1 + 9) / 2)
     2.2360679775
+    >>> import numpy as np
+    >>> U = np.array([[0.0, 1.0], [1.0, 1.0]])     # two columns, two atoms each
+    >>> wasserstein_1d(U, U + [2.0, 0.5], axis=0)   # per-column shifts
+    array([2. , 0.5])
     """
+    if axis is not None:
+        return per_slice(_pair, u_values, v_values, u_weights, v_weights, p, axis)
+    if type(p) is float or type(p) is int:  # the one-call route of small inputs
+        total = _small(u_values, v_values, u_weights, v_weights, p)
+        if total is not None and _trusted(total, u_values.shape[0] + v_values.shape[0]):
+            return float(total if p == 1 else total ** (1.0 / p))
+    return _general(u_values, v_values, u_weights, v_weights, p)
+
+
+def _pair(x, y, a, b, p):
+    """W_p of one pair of validated slices (`per_slice`): the route of a
+    `wasserstein_1d` call on them, the sorts of the two on one thread."""
+    total = _small(x, y, a, b, p)
+    if total is not None and _trusted(total, x.shape[0] + y.shape[0]):
+        return float(total if p == 1 else total ** (1.0 / p))
+    return _general(x, y, a, b, p, concurrent=False)
+
+
+#: Inputs of up to this many atoms each, given as 1-D C-contiguous float64
+#: arrays, take the one-call route (`_small_1d`).  Measured per call, warm
+#: (AMD Zen 4, median of 7 x 200 calls on the same arrays), one-call /
+#: general route: unweighted n = 10: 1.8 / 13.3 us, 100: 3.3 / 13.7,
+#: 1000: 23 / 38; weighted n = 10: 7.8 / 30.9, 300: 19.7 / 42.3,
+#: 1000: 45 / 73.  From 2048 atoms the general route may take the radix
+#: sort.
+SMALL_MAX = 1 << 10
+
+
+def _plain(x, n=None):
+    """Whether x is a 1-D C-contiguous float64 array of n (any up to
+    SMALL_MAX when None) entries: input the one-call route takes as it is."""
+    return (type(x) is np.ndarray and x.dtype == _FLOAT64 and x.ndim == 1
+            and x.flags.c_contiguous
+            and (0 < x.shape[0] <= SMALL_MAX if n is None else x.shape[0] == n))
+
+
+_FLOAT64 = np.dtype(np.float64)
+_FLOAT_MAX = float(np.finfo(np.float64).max)
+
+
+def _small(u_values, v_values, u_weights, v_weights, p):
+    """W_p^p by the one-call route, or None where the general route must
+    run (large, not plain arrays, p < 1, or any input it would refuse)."""
+    if not (1 <= p <= _FLOAT_MAX and _plain(u_values) and _plain(v_values)):
+        return None
+    p = float(p)
+    if u_weights is None and v_weights is None:
+        total, status = small_uniform(u_values, v_values, p)
+    else:
+        a = _small_weights(u_weights, u_values.shape[0])
+        b = _small_weights(v_weights, v_values.shape[0])
+        if a is None or b is None:
+            return None
+        with np.errstate(over="ignore", invalid="ignore"):  # bad sums: general route
+            ta, tb = float(a.sum()), float(b.sum())
+        total, status = small_weighted(u_values, v_values, a, ta, b, tb, p,
+                                       _HEAD_CUTS, _TAIL_CUTS)
+    return total if status == SMALL_OK else None
+
+
+def _small_weights(w, n):
+    """w as the one-call route takes it (ones when None), or None."""
+    if w is None:
+        return np.ones(n)
+    return w if _plain(w, n) else None
+
+
+def _general(u_values, v_values, u_weights, v_weights, p, concurrent=True):
+    """`wasserstein_1d` for any input: validated, sorted and merged (on
+    two threads when `concurrent` and the inputs are large)."""
     x = _as_line(u_values, "u_values")
     y = _as_line(v_values, "v_values")
     p = validate_p(p)
-    size = x.shape[0] + y.shape[0]
-    radix = max(x.shape[0], y.shape[0]) >= RADIX_MIN and not numpy_sort_is_fast()
-    radix_u, radix_v = (radix and k >= RADIX_MIN for k in (x.shape[0], y.shape[0]))
-    concurrent = _concurrent(size)
+    n, m = x.shape[0], y.shape[0]
     weighted = not (u_weights is None and v_weights is None)
     if weighted:
-        a = _weights(u_weights, x.shape[0], "u_weights", "u_values")
-        b = _weights(v_weights, y.shape[0], "v_weights", "v_values")
-    with _buffers(x.shape[0], y.shape[0], _slots(weighted, radix)) as (out_u, out_v):
+        a = _weights(u_weights, n, "u_weights", "u_values")
+        b = _weights(v_weights, m, "v_weights", "v_values")
+    kind = "packed" if weighted else "values"
+    radix_u, radix_v = use_radix(n, kind), use_radix(m, kind)
+    size = n + m if concurrent else 0  # 0: `sorted_pair` sorts one by one
+    with buffers(n, m, slots(weighted, radix_u or radix_v)) as (out_u, out_v):
         if not weighted:
-            xs, ys = sorted_pair(lambda z: _sort(*z), (x, radix_u, out_u),
+            xs, ys = sorted_pair(lambda z: sort_values(*z), (x, radix_u, out_u),
                                  (y, radix_v, out_v), size)
             total = quantile_merge_uniform(xs, ys, p)
         else:
-            u, v = sorted_pair(lambda z: _sort_weighted(*z), (x, *a, radix_u, out_u),
+            u, v = sorted_pair(lambda z: sort_weighted(*z), (x, *a, radix_u, out_u),
                                (y, *b, radix_v, out_v), size)
-            total = _merge_weighted(u, v, p, concurrent)
-    total = max(total, 0.0)
-    return float(total if p == 1.0 else total ** (1.0 / p))
+            xs, ys = u[0], v[0]
+            total = _merge_weighted(u, v, p, _concurrent(size))
+        if _trusted(total, n + m):
+            return float(total if p == 1.0 else total ** (1.0 / p))
+        # W_p^p overflowed, underflowed or is 0: recompute W_p scaled.
+        seg = (np.empty(n + m, np.int64), np.empty(n + m, np.int64), np.empty(n + m))
+        if weighted:
+            count = weighted_segments(u[1], u[2], v[1], v[2], *seg)
+        else:
+            count = uniform_segments(n, m, *seg)
+        dist, status = scaled_root(xs, ys, *seg, count, p)
+    if status == NOT_REPRESENTABLE:
+        raise OverflowError(
+            f"W_{p:g}(P, Q) exceeds the largest float64 (about 1.8e308) and "
+            f"cannot be returned; divide both `u_values` and `v_values` by a "
+            f"common factor c (W_p scales by c)."
+        )
+    return float(dist)
+
+
+#: Below (n + m) * _TINY, W_p^p summed in float64 may have lost more than an
+#: ulp to subnormal rounding (up to 2^-1074 in each of n + m terms).
+_TINY = 2.0**-1021
+
+
+def _trusted(total, size):
+    """Whether the fast float64 sum W_p^p holds W_p to the last bits: it
+    neither overflowed nor came near the subnormal range (0 included, which
+    may be an underflow)."""
+    return size * _TINY < total < np.inf

@@ -166,7 +166,11 @@ def test_bad_input(args, kwargs, exc, match):
 
 @pytest.mark.parametrize("kind", ["uniform", "normal", "ties", "signed_zeros", "extremes"])
 def test_radix_sort_matches_numpy(kind):
-    from transport._kernels_1d import radix_sort, radix_sort_pairs_into
+    from transport._float_keys import index_bits
+    from transport._packed_sort import pack_index_keys
+    from transport._quantile_merge import breakpoints
+    from transport._radix_sort import radix_sort, radix_sort_packed_into
+    from transport._sort_1d import sort_weighted
 
     rng = np.random.default_rng(404)
     n = 20_000
@@ -179,14 +183,20 @@ def test_radix_sort_matches_numpy(kind):
     }[kind]
     w = rng.random(n)
     assert_array_equal(radix_sort(x), np.sort(x))  # -0.0 == 0.0 compare equal
+    bits = index_bits(n)
+    packed = np.empty(n, np.uint64)
+    pack_index_keys(x, bits, packed)
     work = _fresh(n)
-    xs, ws = radix_sort_pairs_into(x, w, work["packed"], work["other"], work["hi"], work["lo"])
-    order = np.argsort(x, kind="stable")
-    if kind != "signed_zeros":  # stable argsort keeps -0.0/0.0 in input order
-        assert_array_equal(ws, w[order])
-    assert_array_equal(xs, x[order])
-    # each atom keeps its own weight
-    assert_allclose(np.sort(ws), np.sort(w))
+    assert_array_equal(radix_sort_packed_into(x, bits, work["keys"], work["other"]),
+                       np.sort(packed))
+    xs, hi, lo = sort_weighted(x, w, 1.0, True, _fresh(n))
+    order = np.argsort(_ordered_keys(x), kind="stable")  # -0.0 before 0.0, ties by index
+    assert_array_equal(xs.view(np.uint64), x[order].view(np.uint64))
+    # each atom keeps its own weight: the running sums are those of w[order]
+    ref_hi, ref_lo = w[order], np.empty(n)
+    breakpoints(ref_hi, 1.0, ref_hi, ref_lo)
+    assert_array_equal(hi, ref_hi)
+    assert_array_equal(lo, ref_lo)
 
 
 def _ordered_keys(x):
@@ -215,8 +225,9 @@ def _sort_case(kind, rng, n=20_000):
 
 
 def _fresh(n):
-    return {"packed": np.empty(n, np.uint64), "other": np.empty(n, np.uint64),
-            "hi": np.empty(n), "lo": np.empty(n)}
+    from transport._sort_1d import slots
+
+    return {name: np.empty(n, dtype) for name, dtype in slots(True, True)}
 
 
 KINDS = ["normal", "ties", "signed_zeros", "extremes", "near_equal_block",
@@ -226,14 +237,14 @@ KINDS = ["normal", "ties", "signed_zeros", "extremes", "near_equal_block",
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("radix", [False, True])
 def test_sorted_atoms_are_the_stable_sort_by_value(kind, radix):
-    from transport._kernels_1d import breakpoints
-    from transport._wasserstein_1d import _sort_weighted
+    from transport._quantile_merge import breakpoints
+    from transport._sort_1d import sort_weighted
 
     rng = np.random.default_rng(406)
     x = _sort_case(kind, rng)
     w = rng.random(x.shape[0])
     total = w.sum()
-    xs, hi, lo = _sort_weighted(x, w, total, radix, _fresh(x.shape[0]))
+    xs, hi, lo = sort_weighted(x, w, total, radix, _fresh(x.shape[0]))
     order = np.argsort(_ordered_keys(x), kind="stable")  # -0.0 before 0.0, ties by index
     assert_array_equal(xs.view(np.uint64), x[order].view(np.uint64))
     ref_hi, ref_lo = w[order], np.empty_like(w)
@@ -245,7 +256,7 @@ def test_sorted_atoms_are_the_stable_sort_by_value(kind, radix):
 def test_breakpoints_are_the_exact_running_sums():
     from fractions import Fraction
 
-    from transport._kernels_1d import breakpoints
+    from transport._quantile_merge import breakpoints
 
     rng = np.random.default_rng(407)
     w = rng.random(3000) * np.exp(rng.normal(0, 8, 3000))  # widely spread magnitudes
@@ -262,15 +273,16 @@ def test_breakpoints_are_the_exact_running_sums():
 
 
 def test_weighted_halves_do_not_depend_on_threads():
-    from transport._kernels_1d import quantile_merge_weighted
-    from transport._wasserstein_1d import _merge_weighted, _sort_weighted
+    from transport._quantile_merge import quantile_merge_weighted
+    from transport._sort_1d import sort_weighted
+    from transport._wasserstein_1d import _merge_weighted
 
     rng = np.random.default_rng(408)
     x, y = rng.normal(size=5000), rng.normal(0.2, 1.5, size=3000)
     a, b = rng.random(5000), rng.random(3000)
     a[::7] = 0.0  # zero-length segments around the split
-    u = _sort_weighted(x, a, a.sum(), False, _fresh(5000))
-    v = _sort_weighted(y, b, b.sum(), False, _fresh(3000))
+    u = sort_weighted(x, a, a.sum(), False, _fresh(5000))
+    v = sort_weighted(y, b, b.sum(), False, _fresh(3000))
     for p in (1.0, 2.0, 3.5):
         split = _merge_weighted(u, v, p, True)
         assert split == _merge_weighted(u, v, p, False)
@@ -289,48 +301,51 @@ def test_split_at_a_shared_breakpoint():
 @pytest.mark.parametrize("numpy_fast", [False, True])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_both_sort_routes_match_scipy_and_each_other(monkeypatch, numpy_fast, weighted):
-    import transport._wasserstein_1d as w1d
+    import transport._sort_1d as sort_1d
 
     rng = np.random.default_rng(405)
     x, y = rng.normal(size=70_000), rng.normal(0.3, 1.2, size=50_000)
     x[:1000] = np.round(x[:1000], 2)  # ties
     a = rng.random(70_000) if weighted else None
     b = rng.random(50_000) if weighted else None
-    monkeypatch.setattr(w1d, "_numpy_sort_fast", numpy_fast)
+    monkeypatch.setattr(sort_1d, "_numpy_sort_fast", dict.fromkeys(["values", "packed"], numpy_fast))
     ours = wasserstein_1d(x, y, a, b, p=1)
     assert_allclose(ours, wasserstein_distance(x, y, a, b), rtol=1e-10)
-    monkeypatch.setattr(w1d, "_numpy_sort_fast", not numpy_fast)
+    monkeypatch.setattr(sort_1d, "_numpy_sort_fast", dict.fromkeys(["values", "packed"], not numpy_fast))
     assert wasserstein_1d(x, y, a, b, p=1) == ours  # the same arrays, the same bits
     assert wasserstein_1d(x, y, a, b, p=2) == pytest.approx(
         np.sqrt(ot.wasserstein_1d(x, y, a / a.sum(), b / b.sum(), p=2))
         if weighted else np.sqrt(ot.wasserstein_1d(x, y, p=2)), rel=1e-10)
 
 
-@pytest.mark.parametrize("avx512", [False, True])
-def test_numpy_sort_is_fast_is_decided_once(monkeypatch, avx512):
-    import transport._wasserstein_1d as w1d
+@pytest.mark.parametrize("kind", ["values", "packed"])
+@pytest.mark.parametrize("numpy_faster", [False, True])
+def test_sort_route_is_measured_once(monkeypatch, kind, numpy_faster):
+    import transport._sort_1d as sort_1d
 
-    monkeypatch.setattr(w1d, "_numpy_sort_fast", None)
-    monkeypatch.setattr(w1d, "_numpy_cpu_features", lambda: {"AVX512_SKX": avx512})
-    first = w1d.numpy_sort_is_fast()
-    assert isinstance(first, bool)
-    if avx512:
-        assert first
-    monkeypatch.setattr(w1d, "_best_time", None)  # a second measurement would fail
-    assert w1d.numpy_sort_is_fast() is first
+    monkeypatch.setattr(sort_1d, "_numpy_sort_fast", {})
+    times = (1e-3, 2e-3) if numpy_faster else (2e-3, 1e-3)  # (NumPy, radix)
+    calls = []
+    monkeypatch.setattr(sort_1d, "_time_routes", lambda k: calls.append(k) or times)
+    assert sort_1d.numpy_sort_is_fast(kind) is numpy_faster  # whatever the CPU flags
+    assert sort_1d.use_radix(sort_1d.RADIX_MIN, kind) is not numpy_faster
+    assert not sort_1d.use_radix(sort_1d.RADIX_MIN - 1, kind)  # small: NumPy
+    assert sort_1d.numpy_sort_is_fast(kind) is numpy_faster
+    assert calls == [kind]  # timed once
 
 
-def test_numpy_cpu_features_are_read():
-    from transport._wasserstein_1d import _numpy_cpu_features
+@pytest.mark.parametrize("kind", ["values", "packed"])
+def test_sort_routes_are_timed_for_real(kind):
+    from transport._sort_1d import _time_routes
 
-    features = _numpy_cpu_features()
-    assert isinstance(features, dict) and features  # NumPy records at least its baseline
+    numpy_time, radix_time = _time_routes(kind)
+    assert 0 < numpy_time < 1 and 0 < radix_time < 1
 
 
 def test_scratch_reuse_fresh_and_threads_agree():
     from concurrent.futures import ThreadPoolExecutor
 
-    import transport._wasserstein_1d as w1d
+    import transport._sort_1d as sort_1d
 
     rng = np.random.default_rng(409)
     cases = []
@@ -341,7 +356,7 @@ def test_scratch_reuse_fresh_and_threads_agree():
     # kept scratch, grown and shrunk between calls
     serial = [(wasserstein_1d(x, y), wasserstein_1d(x, y, a, b, p=2)) for x, y, a, b in cases]
     # fresh arrays: another thread holds the scratch
-    with w1d._scratch_lock:
+    with sort_1d._scratch_lock:
         fresh = [(wasserstein_1d(x, y), wasserstein_1d(x, y, a, b, p=2)) for x, y, a, b in cases]
     assert fresh == serial
     # concurrent callers: one gets the scratch, the others fresh arrays
@@ -354,15 +369,15 @@ def test_scratch_reuse_fresh_and_threads_agree():
 
 
 def test_inputs_above_the_scratch_size_use_fresh_arrays(monkeypatch):
-    import transport._wasserstein_1d as w1d
+    import transport._sort_1d as sort_1d
 
     rng = np.random.default_rng(410)
     x, y, a = rng.normal(size=3000), rng.normal(size=2000), rng.random(3000)
     expected = wasserstein_1d(x, y, a)
-    monkeypatch.setattr(w1d, "SCRATCH_MAX", 1000)
-    monkeypatch.setattr(w1d, "_scratch_arrays", {})
+    monkeypatch.setattr(sort_1d, "SCRATCH_MAX", 1000)
+    monkeypatch.setattr(sort_1d, "_scratch_arrays", {})
     assert wasserstein_1d(x, y, a) == expected
-    assert w1d._scratch_arrays == {}
+    assert sort_1d._scratch_arrays == {}
 
 
 @given(
@@ -372,12 +387,14 @@ def test_inputs_above_the_scratch_size_use_fresh_arrays(monkeypatch):
     st.integers(0, 2**32 - 1),
 )
 def test_both_sort_routes_give_the_same_arrays(x, seed):
-    from transport._wasserstein_1d import _sort_weighted
+    from transport._sort_1d import sort_weighted, sort_values
 
     w = np.random.default_rng(seed).random(x.shape[0])
     total = w.sum()
-    radix = _sort_weighted(x, w, total, True, _fresh(x.shape[0]))
-    numpy = _sort_weighted(x, w, total, False, _fresh(x.shape[0]))
+    radix = sort_weighted(x, w, total, True, _fresh(x.shape[0]))
+    numpy = sort_weighted(x, w, total, False, _fresh(x.shape[0]))
+    assert_array_equal(sort_values(x, True, _fresh(x.shape[0])),
+                       sort_values(x, False, _fresh(x.shape[0])))
     assert_array_equal(radix[0].view(np.uint64), numpy[0].view(np.uint64))
     assert_array_equal(radix[1], numpy[1])
     assert_array_equal(radix[2], numpy[2])
@@ -392,3 +409,221 @@ def test_huge_weights_whose_sum_overflows():
         huge = wasserstein_1d(x, y, [1e308, 1e308, 5e307], [1e308, 1e308])
     assert huge == wasserstein_1d(x, y, [1.0, 1.0, 0.5], [1.0, 1.0])
     assert_allclose(huge, wasserstein_distance(x, y, [2, 2, 1], [1, 1]), rtol=1e-15)
+
+
+def _reference_wp(x, y, a, b, p):
+    """W_p by the quantile merge with no float64 arithmetic: breakpoints as
+    exact fractions of the weights' sums, powers in 60-digit decimals (whose
+    exponent range holds |x - y|^p for any scale and p here)."""
+    from decimal import Decimal, localcontext
+    from fractions import Fraction
+
+    def atoms(values, weights):
+        total = sum(Fraction(w) for w in weights)
+        pairs = sorted(zip(values, weights), key=lambda t: t[0])
+        ends, s = [], Fraction(0)
+        for _, w in pairs:
+            s += Fraction(w) / total
+            ends.append(s)
+        return [v for v, _ in pairs], ends
+
+    xs, ue = atoms(x, a)
+    ys, ve = atoms(y, b)
+    with localcontext() as ctx:
+        ctx.prec, ctx.Emax, ctx.Emin = 60, 10**7, -(10**7)
+        dp = Decimal(repr(float(p)))
+        total, prev, i, j = Decimal(0), Fraction(0), 0, 0
+        while i < len(xs) and j < len(ys):
+            end = min(ue[i], ve[j])
+            length = Decimal((end - prev).numerator) / Decimal((end - prev).denominator)
+            total += length * abs(Decimal(xs[i]) - Decimal(ys[j])) ** dp
+            prev = end
+            i, j = i + (ue[i] == end), j + (ve[j] == end)
+        return float(total ** (1 / dp))
+
+
+@given(weighted_samples(), st.integers(-300, 300),
+       st.sampled_from([1.0, 1.5, 2.0, 3.0, 7.25, 50.0, 1000.0]), st.booleans())
+def test_every_scale_and_p_against_exact_reference(sample, exponent, p, weighted):
+    # W_p(c P, c Q) = c W_p(P, Q): scales 1e-300..1e300, where W_p^p itself
+    # overflows or underflows float64 but W_p does not.
+    x, y, wx, wy = sample
+    x, y = x * 10.0**exponent, y * 10.0**exponent
+    if not weighted:
+        wx, wy = np.ones_like(x), np.ones_like(y)
+    got = wasserstein_1d(x, y, wx, wy, p=p) if weighted else wasserstein_1d(x, y, p=p)
+    expected = _reference_wp(x, y, wx, wy, p)
+    assert_allclose(got, expected, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("args, p, expected", [
+    (([0.0, 0.0], [10.0, 0.0]), 1000, 10 * 0.5**0.001),   # W_p^p = 0.5 * 10^1000
+    (([-1e200], [1e200]), 2, 2e200),                        # W_p^p = 4e400
+    (([0.0], [1e-200]), 2, 1e-200),                         # W_p^p = 1e-400
+    (([0.0], [1e-300]), 1.5, 1e-300),                       # W_p^p = 1e-450
+    (([-1e308, 0.0], [1e308, 1e308]), 1, 1.5e308),          # x - y overflows, W_1 does not
+    (([0.0], [5e-324]), 3, 5e-324),                         # the smallest subnormal
+    (([1.0, 2.0], [1.0, 2.0]), 2, 0.0),                     # W_p^p = 0: an exact zero
+])
+def test_representable_distances_come_back(args, p, expected):
+    assert_allclose(wasserstein_1d(*args, p=p), expected, rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("p", [1, 2, 1.5])
+def test_unrepresentable_distance_raises(p):
+    with pytest.raises(OverflowError, match=r"W_.* exceeds the largest float64"):
+        wasserstein_1d([-1e308, -1e308], [1e308, 1e308], p=p)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("n, m", [(1, 1), (40, 40), (57, 31), (3000, 2000)])
+@pytest.mark.parametrize("p", [1.0, 2.0, 3.5])
+def test_scaled_route_matches_the_plain_sum(monkeypatch, weighted, n, m, p):
+    import transport._wasserstein_1d as w1d
+
+    rng = np.random.default_rng(411)
+    x, y = rng.normal(size=n), rng.normal(0.3, 1.5, size=m)
+    a, b = (rng.random(n), rng.random(m)) if weighted else (None, None)
+    if weighted:
+        a[::5] = 0.0  # zero-length segments
+        a[0] = 1.0
+    plain = wasserstein_1d(x, y, a, b, p=p)
+    monkeypatch.setattr(w1d, "_trusted", lambda total, size: False)
+    assert_allclose(wasserstein_1d(x, y, a, b, p=p), plain, rtol=1e-13)
+
+
+_small_cases = hnp.arrays(
+    np.float64, st.integers(1, 40),
+    elements=st.one_of(st.sampled_from([0.0, -0.0, 1.0, -1.0, 1.0 + 2.0**-52]),
+                       st.floats(-1e300, 1e300, allow_subnormal=True)))
+
+
+@given(_small_cases, _small_cases, st.sampled_from([1, 1.0, 2, 2.5, 7.0]),
+       st.sampled_from(["none", "u", "both"]), st.integers(0, 2**32 - 1))
+def test_one_call_route_gives_the_general_routes_bits(x, y, p, weights, seed):
+    import transport._wasserstein_1d as w1d
+
+    rng = np.random.default_rng(seed)
+    a = rng.random(x.shape[0]) * (rng.random(x.shape[0]) < 0.8) if weights != "none" else None
+    b = rng.random(y.shape[0]) if weights == "both" else None
+    if a is not None:
+        a[0] += 0.5  # a positive sum
+    assert w1d._small(x, y, a, b, p) is not None  # the one-call route runs here
+    try:
+        expected = w1d._general(x, y, a, b, p)
+    except OverflowError:
+        with pytest.raises(OverflowError):
+            wasserstein_1d(x, y, a, b, p=p)
+        return
+    got = wasserstein_1d(x, y, a, b, p=p)
+    assert np.float64(got).view(np.uint64) == np.float64(expected).view(np.uint64)
+
+
+@pytest.mark.parametrize(
+    "x, y, a, b, match",
+    [
+        ([0.0, np.nan], [1.0], None, None, r"`u_values` must not contain NaN"),
+        ([0.0], [np.inf, 1.0], None, None, r"`v_values` must be finite"),
+        ([0.0, 1.0], [1.0], [1.0, -2.0], None, r"`u_weights` must be non-negative"),
+        ([0.0, 1.0], [1.0], None, [0.0], r"`v_weights` must have a positive sum"),
+        ([0.0, 1.0], [1.0], [np.inf, 1.0], None, r"`u_weights` must be finite"),
+        ([0.0, 1.0], [1.0], [1.0, np.nan], None, r"`u_weights` must not contain NaN"),
+        ([0.0, 1.0], [1.0], [1.0], None, r"`u_weights` has 1 entries"),
+    ],
+)
+def test_bad_arrays_on_the_one_call_route(x, y, a, b, match):
+    # float64 arrays small enough for the one-call route: the same errors
+    arrays = [None if z is None else np.array(z, dtype=np.float64) for z in (x, y, a, b)]
+    with pytest.raises(ValueError, match=match):
+        wasserstein_1d(*arrays)
+
+
+def test_huge_weights_on_the_one_call_route():
+    import warnings
+
+    x, y = np.array([0.0, 1.0, 3.0]), np.array([0.5, 2.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the overflow is handled, not reported
+        huge = wasserstein_1d(x, y, np.array([1e308, 1e308, 5e307]), np.array([1e308, 1e308]))
+    assert huge == wasserstein_1d(x, y, np.array([1.0, 1.0, 0.5]), np.array([1.0, 1.0]))
+
+
+@pytest.mark.parametrize("weights", ["none", "shared", "per_slice", "one_side"])
+@pytest.mark.parametrize("p", [1, 2.5])
+@pytest.mark.parametrize("n, m, k", [(1, 1, 1), (30, 17, 5), (3000, 2500, 6), (40_000, 30_000, 3)])
+def test_per_slice_equals_a_loop_of_single_calls(weights, p, n, m, k):
+    rng = np.random.default_rng(412)
+    U, V = rng.normal(size=(n, k)), rng.normal(0.4, 1.3, size=(m, k))
+    a = {"none": None, "shared": rng.random(n), "per_slice": rng.random((n, k)),
+         "one_side": None}[weights]
+    b = {"none": None, "shared": rng.random(m), "per_slice": rng.random((m, k)),
+         "one_side": rng.random((m, k))}[weights]
+    got = wasserstein_1d(U, V, a, b, p=p, axis=0)
+    assert got.shape == (k,)
+
+    def column(w, j):
+        return w if w is None or w.ndim == 1 else w[:, j]
+
+    loop = [wasserstein_1d(U[:, j], V[:, j], column(a, j), column(b, j), p=p) for j in range(k)]
+    assert_array_equal(got, loop)  # the same route per slice: the same bits
+    assert_array_equal(wasserstein_1d(U.T, V.T, None if a is None else a.T if a.ndim == 2 else a,
+                                      None if b is None else b.T if b.ndim == 2 else b,
+                                      p=p, axis=1), got)
+    if p == 1:
+        scipy = [wasserstein_distance(U[:, j], V[:, j], column(a, j), column(b, j))
+                 for j in range(k)]
+        assert_allclose(got, scipy, rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, exc, match",
+    [
+        ((np.zeros((3, 2)), np.zeros((4, 3))), {"axis": 0}, ValueError, r"as many slices"),
+        ((np.zeros(3), np.zeros(4)), {"axis": 0}, ValueError, r"`u_values` must be a 2-D array"),
+        ((np.zeros((3, 2)), np.zeros((4, 2))), {"axis": 2}, ValueError, r"`axis` must be None, 0 or 1"),
+        ((np.zeros((3, 2)), np.zeros((4, 2))), {"axis": 0.0}, TypeError, r"`axis`"),
+        ((np.zeros((3, 2)), np.zeros((4, 2)), np.ones(2)), {"axis": 0}, ValueError,
+         r"`u_weights` must have shape \(3,\) .* or \(3, 2\)"),
+        ((np.zeros((3, 2)), np.array([[0.0, 1.0], [np.nan, 2.0]])), {"axis": 0}, ValueError,
+         r"`v_values` must not contain NaN; got nan at index \(1, 0\)"),
+        ((np.zeros((3, 2)), np.zeros((4, 2)), np.array([[1.0, 0.0]] * 3)), {"axis": 0},
+         ValueError, r"`u_weights` must have a positive sum in every slice; slice 1"),
+        ((np.zeros((3, 2)), np.zeros((4, 2)), -np.ones(3)), {"axis": 0}, ValueError,
+         r"`u_weights` must be non-negative"),
+        ((np.zeros((0, 2)), np.zeros((4, 2))), {"axis": 0}, ValueError, r"at least one point"),
+        ((np.zeros((3, 2)), np.zeros((4, 2))), {"axis": 0, "p": 0.5}, ValueError, r"`p`"),
+    ],
+)
+def test_bad_input_per_slice(args, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        wasserstein_1d(*args, **kwargs)
+
+
+def test_per_slice_with_no_slices_and_scaled_slices():
+    assert wasserstein_1d(np.zeros((3, 0)), np.zeros((2, 0)), axis=0).shape == (0,)
+    U = np.array([[0.0, 0.0], [0.0, -1e200]])
+    V = np.array([[10.0, 1e-200], [0.0, 1e200]])
+    assert_allclose(wasserstein_1d(U, V, p=1000, axis=0)[0], 10 * 0.5**0.001, rtol=1e-15)
+    # column 1: sorted [-1e200, 0] against [1e-200, 1e200]: both pairs 1e200 apart
+    assert_allclose(wasserstein_1d(U, V, p=2, axis=0)[1], 1e200, rtol=1e-15)
+
+
+def _child_distance(seed):
+    rng = np.random.default_rng(seed)
+    x, y, a = rng.normal(size=5000), rng.normal(size=4000), rng.random(5000)
+    return wasserstein_1d(x, y), wasserstein_1d(x, y, a)
+
+
+def test_forked_child_gets_fresh_sort_locks(monkeypatch):
+    import multiprocessing
+
+    import transport._sort_1d as sort_1d
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    expected = _child_distance(413)
+    monkeypatch.setattr(sort_1d, "_numpy_sort_fast", {})  # the child must time the routes
+    with sort_1d._route_lock, sort_1d._scratch_lock:  # held at the fork
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            got = pool.apply_async(_child_distance, (413,)).get(timeout=120)
+    assert got == expected
