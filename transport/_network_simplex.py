@@ -177,7 +177,7 @@ class ArcSimplex:
         return None if bad else cls(supply, tree)
 
     def run(self, src, dst, cost, *, tol, new_from=0,
-            max_pivots=DEFAULT_MAX_PIVOTS):
+            max_pivots=DEFAULT_MAX_PIVOTS, block_factor=ARC_BLOCK_FACTOR):
         """Pivot to optimality over the arcs; returns (n_pivots, status).
 
         With ``0 < new_from < len(src)`` (arcs appended since the last run)
@@ -187,13 +187,13 @@ class ArcSimplex:
         E = src.shape[0]
         n_iter = 0
         if 0 < new_from < E:
-            block = max(1, int(round(ARC_BLOCK_FACTOR * np.sqrt(E - new_from))))
+            block = max(1, int(round(block_factor * np.sqrt(E - new_from))))
             k, status = run_arcs_kernel(self.supply, src, dst, cost, self.tree,
                                         max_pivots, tol, block, new_from)
             n_iter += k
             if status != OPTIMAL:
                 return n_iter, status
-        block = max(1, int(round(ARC_BLOCK_FACTOR * np.sqrt(max(E, 1)))))
+        block = max(1, int(round(block_factor * np.sqrt(max(E, 1)))))
         k, status = run_arcs_kernel(self.supply, src, dst, cost, self.tree,
                                     max_pivots - n_iter, tol, block, 0)
         return n_iter + k, status
@@ -208,11 +208,13 @@ class ArcSimplex:
         return _basis(self.tree, self.N)
 
 
-def solve_arcs(supply, src, dst, cost, *, max_pivots, art_cost=None):
+def solve_arcs(supply, src, dst, cost, *, max_pivots, art_cost=None,
+               block_factor=ARC_BLOCK_FACTOR):
     """Min-cost flow on an arc list from scratch; supplies sum to zero.
 
     Returns an `ArcsSolution`.  Status INFEASIBLE when flow is left on the
-    artificial arcs.  `art_cost` must exceed the cost of any simple path
+    artificial arcs.  `block_factor`: the pricing block is about that times
+    sqrt(#arcs) (the best value depends on how the arcs are ordered).  `art_cost` must exceed the cost of any simple path
     between two nodes for the result to be exact; the default,
     (N + 1) * max|cost|, always does.
     """
@@ -226,7 +228,8 @@ def solve_arcs(supply, src, dst, cost, *, max_pivots, art_cost=None):
         dst = np.zeros(1, np.int64)
         cost = np.zeros(1)
     simplex = ArcSimplex.artificial(supply, art_cost)
-    n_iter, status = simplex.run(src, dst, cost, tol=tol, max_pivots=max_pivots)
+    n_iter, status = simplex.run(src, dst, cost, tol=tol, max_pivots=max_pivots,
+                                 block_factor=block_factor)
     arcs, flows, artificial = simplex.basis()
     mass = float(np.abs(supply).sum()) / 2 or 1.0
     if status == OPTIMAL and artificial > ARTIFICIAL_RTOL * mass:
