@@ -149,11 +149,19 @@ def plain_problem(a, b, M):
 
 
 @njit(cache=True, nogil=True)
+def _finite_non_negative(x):
+    for k in range(x.shape[0]):
+        if not (x[k] >= 0.0 and x[k] < np.inf):
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
 def _plain_problem_kernel(a, b, M, mass_rtol):
-    for x in (a, b):
-        for k in range(x.shape[0]):
-            if not (x[k] >= 0.0 and x[k] < np.inf):
-                return False
+    # a and b checked by separate calls, not by a loop over the tuple (a, b):
+    # numba cannot iterate a tuple of a read-only and a writable array.
+    if not (_finite_non_negative(a) and _finite_non_negative(b)):
+        return False
     sa = total(a)
     sb = total(b)
     if not (sa > 0.0 and sb > 0.0 and sa < np.inf and sb < np.inf):
