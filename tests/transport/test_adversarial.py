@@ -3,6 +3,7 @@ input (read-only arrays, extreme p, tiny distances inside an ordinary
 cloud, empty queries), checked against the writable / closed-form answer."""
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -29,3 +30,65 @@ def _read_only(x):
 def test_emd_accepts_any_mix_of_read_only_inputs(f, flags):
     args = [_read_only(x) if ro else x for x, ro in zip((A, B, M), flags)]
     assert f(*args) == transport.emd2(A, B, M)
+
+
+# --- p of any size: a value or a ValueError, never a RuntimeWarning, a raw
+# OverflowError or a silently zero cost ---------------------------------
+
+from hypothesis import given, strategies as st  # noqa: E402
+from numpy.testing import assert_allclose  # noqa: E402
+from scipy.spatial.distance import cdist  # noqa: E402
+
+_P = st.one_of(st.floats(1.0, 2000.0), st.floats(1.0, 1.7e308),
+               st.sampled_from([1e3, 1e5, 1e10, 2.0**63, 1e300]))
+
+
+@given(p=_P, scale_exp=st.integers(-300, 300), metric=st.sampled_from(
+    ["euclidean", "sqeuclidean", "cityblock", "chebyshev"]))
+def test_cost_matrix_every_representable_cost_at_any_p(p, scale_exp, metric):
+    X, Y = U * 10.0**scale_exp, V * 10.0**scale_exp
+    with np.errstate(all="ignore"):
+        D = cdist(U, V, metric=metric) * 10.0**scale_exp
+        if metric == "sqeuclidean":
+            D = D * 10.0**scale_exp
+        ref = D**p
+    # every entry the float nearest d^p (0 where it underflows), unless a
+    # cost overflows or the largest one is below the normal range
+    fits = np.isfinite(ref).all() and ref.max() >= np.finfo(float).tiny
+    # the distances are exact to a few ulp; the power multiplies their
+    # relative error by p
+    rtol = 8 * p * np.finfo(float).eps
+    atol = rtol * ref.max() if fits else 0.0
+    # under the strictest floating-point settings a user can choose
+    with warnings.catch_warnings(), np.errstate(all="raise"):
+        warnings.simplefilter("error", RuntimeWarning)
+        if fits:
+            M = transport.cost_matrix(X, Y, metric=metric, p=p)
+        else:
+            with pytest.raises(ValueError, match="not representable"):
+                transport.cost_matrix(X, Y, metric=metric, p=p)
+    if fits:
+        assert_allclose(M, ref, rtol=rtol, atol=atol)
+
+
+def test_cost_matrix_keeps_costs_that_fit_when_others_do_not_fit_scaled():
+    # distances 1 and 1.5: 1.5^1000 ~ 1.2e176 fits, yet the distances scaled
+    # to at most 1 underflow at p = 1000 (the matrix came back as zeros)
+    M = transport.cost_matrix([[0.0, 0.0]], [[1.0, 0.0], [1.5, 0.0]], p=1000)
+    assert_allclose(M, [[1.0, 1.5**1000]], rtol=1e-12)
+
+
+@pytest.mark.parametrize("p", [1e3, 1e10, 2.0**63, 1e300, 1.7e308])
+@pytest.mark.parametrize("method", ["network_simplex", "sparse"])
+@pytest.mark.parametrize("metric", ["euclidean", "sqeuclidean", "cityblock"])
+def test_huge_p_is_refused_by_a_value_error_without_warnings(p, method, metric):
+    with warnings.catch_warnings(), np.errstate(all="raise"):
+        warnings.simplefilter("error", RuntimeWarning)
+        for f in (transport.wasserstein, transport.solve):
+            with pytest.raises(ValueError, match="underflow|not representable|too large"):
+                f(U, V, A, B, p=p, metric=metric, method=method)
+
+
+def test_sqeuclidean_on_the_line_with_p_whose_double_overflows_names_p():
+    with pytest.raises(ValueError, match=r"`p` = 1.7e\+308 is too large for metric"):
+        transport.wasserstein([0.0, 1.0], [2.0], p=1.7e308, metric="sqeuclidean")
