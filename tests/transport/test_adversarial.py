@@ -92,3 +92,11 @@ def test_huge_p_is_refused_by_a_value_error_without_warnings(p, method, metric):
 def test_sqeuclidean_on_the_line_with_p_whose_double_overflows_names_p():
     with pytest.raises(ValueError, match=r"`p` = 1.7e\+308 is too large for metric"):
         transport.wasserstein([0.0, 1.0], [2.0], p=1.7e308, metric="sqeuclidean")
+
+
+def test_kr_dual_critic_of_no_points_is_empty():
+    for X, Y in (([[0.0, 0.0], [1.0, 0.0]], [[0.0, 1.0]]), ([0.0, 1.0], [2.0])):
+        res = transport.kr_dual(X, Y)
+        d = res.support.reshape(res.support.shape[0], -1).shape[1]
+        out = res.critic(np.zeros((0, d)))
+        assert out.shape == (0,) and out.dtype == np.float64
