@@ -17,7 +17,7 @@ from scipy.spatial.distance import cdist
 
 from ._certify import DEFAULT_RTOL
 from ._emd import solve_problem
-from ._metrics import METRICS, pair_costs
+from ._metrics import METRICS, pair_costs, refine_small_euclidean
 from ._network_simplex import DEFAULT_MAX_PIVOTS
 from ._results import transport_result, warn_uncertified
 from ._scaling import cloud_scale, degree, scale_back, times_power_of_two
@@ -35,6 +35,8 @@ def ground_costs(X, Y, metric, p):
     """The (n, m) matrix d(x_i, y_j)^p of validated clouds (canonical metric),
     as computed: see `cost_matrix` for the version safe at any scale."""
     M = cdist(X, Y, metric=metric)
+    if metric == "euclidean":  # distances of close points, without underflow
+        refine_small_euclidean(X, Y, M)
     if p != 1.0:
         with np.errstate(over="ignore", under="ignore"):  # callers check the range
             M **= p

@@ -35,7 +35,7 @@ def test_emd_accepts_any_mix_of_read_only_inputs(f, flags):
 # --- p of any size: a value or a ValueError, never a RuntimeWarning, a raw
 # OverflowError or a silently zero cost ---------------------------------
 
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given, settings, strategies as st  # noqa: E402
 from numpy.testing import assert_allclose  # noqa: E402
 from scipy.spatial.distance import cdist  # noqa: E402
 
@@ -92,6 +92,46 @@ def test_huge_p_is_refused_by_a_value_error_without_warnings(p, method, metric):
 def test_sqeuclidean_on_the_line_with_p_whose_double_overflows_names_p():
     with pytest.raises(ValueError, match=r"`p` = 1.7e\+308 is too large for metric"):
         transport.wasserstein([0.0, 1.0], [2.0], p=1.7e308, metric="sqeuclidean")
+
+
+# --- distances far below the cloud's diameter: two atoms 1e-300..1e-1
+# apart beside a shared atom at distance ~1..1e3 (the diameter-based
+# rescaling cannot help; euclidean squares of the gap underflowed, and the
+# KR critic's normalisation absorbed the gap) ------------------------------
+
+_DIRECTIONS = [(1.0, 0.0), (0.6, 0.8), (-1.0, 2.0), (3.0, -1.0)]
+
+
+def _norm(direction, metric):
+    x = np.abs(np.asarray(direction))
+    return {"euclidean": float(np.hypot(*x)), "cityblock": float(x.sum()),
+            "chebyshev": float(x.max())}[metric]
+
+
+@settings(max_examples=25)
+@given(gap_exp=st.integers(-300, -1), mantissa=st.floats(1.0, 9.0),
+       direction=st.sampled_from(_DIRECTIONS), far=st.floats(1.0, 1e3),
+       metric=st.sampled_from(["euclidean", "cityblock", "chebyshev"]))
+def test_a_tiny_move_beside_a_far_shared_atom_is_exact(gap_exp, mantissa, direction,
+                                                       far, metric):
+    g = mantissa * 10.0**gap_exp
+    step = np.asarray(direction) * g
+    X = np.array([[0.0, 0.0], [far, far]])
+    Y = np.array([step, [far, far]])
+    expected = 0.5 * g * _norm(direction, metric)  # the far atom stays put
+    for method in ("network_simplex", "sparse"):
+        assert_allclose(transport.wasserstein(X, Y, metric=metric, method=method),
+                        expected, rtol=1e-12)
+        assert_allclose(transport.solve(X, Y, metric=metric, method=method).cost,
+                        expected, rtol=1e-12)
+    assert_allclose(transport.cost_matrix(X, Y, metric=metric)[0, 0], 2 * expected,
+                    rtol=1e-12)
+    res = transport.kr_dual(X, Y, metric=metric)
+    assert res.status == "optimal"
+    assert_allclose(res.value, expected, rtol=1e-9)
+    # the critic separates the two close atoms by their distance
+    assert_allclose(res.critic(X[:1]) - res.critic(Y[:1]), 2 * expected, rtol=1e-9,
+                    atol=1e-15 * far)
 
 
 def test_kr_dual_critic_of_no_points_is_empty():
