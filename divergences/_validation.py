@@ -159,7 +159,8 @@ def weights_and_total(w, n, name, values_name):
     if not (np.isfinite(total) and arr.min() >= 0):
         if not (np.isfinite(arr).all() and (arr >= 0).all()):
             raise_first_bad_entry(arr, name)
-        arr = arr / arr.max()  # huge finite weights whose sum overflows
+        with np.errstate(under="ignore"):  # tiny weights beside huge ones
+            arr = arr / arr.max()  # huge finite weights whose sum overflows
         total = arr.sum()
     if not total > 0:
         raise ValueError(
@@ -177,7 +178,8 @@ def validate_weights(w, n, name, values_name):
     if w is None:
         return np.full(n, 1.0 / n)
     arr, total = weights_and_total(w, n, name, values_name)
-    return arr / total
+    with np.errstate(under="ignore"):  # a subnormal weight is a weight
+        return arr / total
 
 
 def validate_point_clouds(u_values, v_values, u_weights=None, v_weights=None):
