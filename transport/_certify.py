@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 
 from ._validation import total as _total
-from ._validation import validate_problem, validate_rtol
+from ._validation import as_float_array, validate_problem, validate_rtol
 
 __all__ = ["Certificate", "certify", "certify_arrays", "certificate_from", "DEFAULT_RTOL"]
 
@@ -114,12 +114,13 @@ def _plan_triplets(plan, shape):
     if hasattr(plan, "tocoo"):
         coo = plan.tocoo()
         if tuple(coo.shape) != shape:
-            raise ValueError(f"`plan` has shape {tuple(coo.shape)}; expected {shape}.")
+            raise ValueError(
+                f"`result.plan` has shape {tuple(coo.shape)}; expected {shape}.")
         rows, cols, flows = coo.row, coo.col, coo.data
     else:
-        dense = np.asarray(plan, dtype=np.float64)
+        dense = as_float_array(plan, "result.plan")
         if dense.shape != shape:
-            raise ValueError(f"`plan` has shape {dense.shape}; expected {shape}.")
+            raise ValueError(f"`result.plan` has shape {dense.shape}; expected {shape}.")
         rows, cols = np.nonzero(dense)
         flows = dense[rows, cols]
     return (
@@ -204,12 +205,12 @@ def certify(result, a, b, M, *, rtol=DEFAULT_RTOL):
         )
     a, b, M = validate_problem(a, b, M)
     n, m = M.shape
-    u = np.ascontiguousarray(result.u, dtype=np.float64)
-    v = np.ascontiguousarray(result.v, dtype=np.float64)
+    u = np.ascontiguousarray(as_float_array(result.u, "result.u"))
+    v = np.ascontiguousarray(as_float_array(result.v, "result.v"))
     if u.shape != (n,) or v.shape != (m,):
         raise ValueError(
-            f"potentials of shapes {u.shape} and {v.shape} do not fit a problem "
-            f"of shape {(n, m)}."
+            f"the potentials `result.u` and `result.v` have shapes {u.shape} "
+            f"and {v.shape}; a problem of shape {(n, m)} needs ({n},) and ({m},)."
         )
     rows, cols, flows = _plan_triplets(result.plan, (n, m))
     try:

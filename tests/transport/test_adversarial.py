@@ -140,3 +140,23 @@ def test_kr_dual_critic_of_no_points_is_empty():
         d = res.support.reshape(res.support.shape[0], -1).shape[1]
         out = res.critic(np.zeros((0, d)))
         assert out.shape == (0,) and out.dtype == np.float64
+
+
+class _Result:
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+
+@pytest.mark.parametrize("field, value, error, message", [
+    ("plan", "abc", TypeError, r"`result.plan` must hold real numbers"),
+    ("plan", np.ones((3, 2), dtype=complex), TypeError, r"`result.plan` must hold real"),
+    ("u", ["a", "b", "c"], TypeError, r"`result.u` must hold real numbers"),
+    ("v", np.zeros(3), ValueError, r"`result.u` and `result.v` have shapes \(3,\) and \(3,\)"),
+])
+def test_certify_names_the_bad_field_of_result(field, value, error, message):
+    res = transport.emd(A, B, M)
+    fields = dict(plan=res.plan, u=res.u, v=res.v, cost=res.cost)
+    assert transport.certify(_Result(**fields), A, B, M).ok
+    fields[field] = value
+    with pytest.raises(error, match=message):
+        transport.certify(_Result(**fields), A, B, M)
