@@ -120,6 +120,8 @@ def validate_values(x, name):
             f"`{name}` must be 1-D (n,) or 2-D (n, d); got {arr.ndim} "
             f"dimensions with shape {arr.shape}."
         )
+    if not np.isfinite(arr).all():  # before the reshape: indices as given
+        raise_first_bad_entry(arr, name, allow_negative=True)
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.shape[0] == 0:
@@ -129,8 +131,6 @@ def validate_values(x, name):
             f"`{name}` has shape {arr.shape}: points must have at least one "
             f"coordinate."
         )
-    if not np.isfinite(arr).all():
-        raise_first_bad_entry(arr, name, allow_negative=True)
     return np.ascontiguousarray(arr)
 
 
@@ -150,7 +150,7 @@ def weights_and_total(w, n, name, values_name):
     if arr.shape[0] != n:
         raise ValueError(
             f"`{name}` has {arr.shape[0]} entries but `{values_name}` has {n} "
-            f"points; give one weight per point."
+            f"point{'s' if n != 1 else ''}; give one weight per point."
         )
     arr = np.ascontiguousarray(arr)
     with np.errstate(over="ignore"):  # an overflowing sum is handled below
