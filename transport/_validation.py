@@ -100,6 +100,11 @@ def validate_problem(a, b, M):
         raise ValueError(
             f"`M` must be a 2-D (n, m) cost matrix; got shape {M.shape}."
         )
+    if 0 in M.shape:
+        raise ValueError(
+            f"`M` must have at least one row and one column (one per source "
+            f"and target mass); got shape {M.shape}."
+        )
     a = validate_marginal(a, "a", M.shape[0])
     b = validate_marginal(b, "b", M.shape[1])
     if M.shape != (a.shape[0], b.shape[0]):

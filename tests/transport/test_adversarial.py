@@ -160,3 +160,13 @@ def test_certify_names_the_bad_field_of_result(field, value, error, message):
     fields[field] = value
     with pytest.raises(error, match=message):
         transport.certify(_Result(**fields), A, B, M)
+
+
+@pytest.mark.parametrize("shape", [(0, 2), (2, 0), (0, 0)])
+def test_empty_cost_matrix_is_named(shape):
+    for call in (lambda: transport.emd(None, None, np.zeros(shape)),
+                 lambda: transport.emd2(None, None, np.zeros(shape)),
+                 lambda: transport.certify(transport.emd(A, B, M), None, None,
+                                           np.zeros(shape))):
+        with pytest.raises(ValueError, match=r"`M` must have at least one row and one column"):
+            call()
