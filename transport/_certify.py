@@ -254,7 +254,9 @@ def certificate_numbers(rows, cols, flows, pair_costs, u, v, cost, a, b,
         if flows[k] > 0.0 and abs(pair_costs[k]) > used_scale:
             used_scale = abs(pair_costs[k])
     scale = used_scale + _max_abs_1d(u) + _max_abs_1d(v)
-    scale = max(scale, 2.2250738585072014e-308)
+    # a sum that overflows would make every relative residual 0 ("ok" for
+    # any plan): capped at the largest float, within a factor 3 of the sum
+    scale = min(max(scale, 2.2250738585072014e-308), 1.7976931348623157e308)
     worst = 0.0
     dual_value = 0.0
     for i in range(n):
@@ -268,8 +270,12 @@ def certificate_numbers(rows, cols, flows, pair_costs, u, v, cost, a, b,
     out[0] = worst / mass
     out[1] = max(0.0, -min_flow) / mass if flows.shape[0] else 0.0
     out[2] = max(0.0, max_violation) / scale
-    out[3] = abs(plan_cost - dual_value) / (scale * mass)
-    out[4] = abs(cost - plan_cost) / (scale * mass)
+    if scale * mass < np.inf:
+        out[3] = abs(plan_cost - dual_value) / (scale * mass)
+        out[4] = abs(cost - plan_cost) / (scale * mass)
+    else:  # divided in two steps where the product overflows
+        out[3] = abs(plan_cost - dual_value) / scale / mass
+        out[4] = abs(cost - plan_cost) / scale / mass
     out[5] = (out[3] + out[2] + out[0]) * scale * mass
     out[6] = scale
     return out, plan_cost

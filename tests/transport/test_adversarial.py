@@ -170,3 +170,44 @@ def test_empty_cost_matrix_is_named(shape):
                                            np.zeros(shape))):
         with pytest.raises(ValueError, match=r"`M` must have at least one row and one column"):
             call()
+
+
+@settings(max_examples=30)
+@given(seed=st.integers(0, 2**32 - 1), exponent=st.integers(900, 1023),
+       shape=st.tuples(st.integers(1, 6), st.integers(1, 6)))
+def test_emd_costs_near_the_float64_top_scale_exactly(seed, exponent, shape):
+    # costs in (-2, 2) * 2^exponent (up to ~1.8e308): the answer is 2^exponent times that of
+    # the unscaled problem, exactly (as long as it fits, which it does:
+    # |cost| <= max|M| * mass)
+    rng = np.random.default_rng(seed)
+    a, b = rng.random(shape[0]) + 0.1, rng.random(shape[1]) + 0.1
+    a, b = a / a.sum(), b / b.sum()
+    M0 = rng.uniform(-1.99, 1.99, shape)
+    expected = np.ldexp(transport.emd2(a, b, M0), exponent)
+    assert_allclose(transport.emd2(a, b, np.ldexp(M0, exponent)), expected, rtol=1e-12)
+    res = transport.emd(a, b, np.ldexp(M0, exponent))
+    assert res.status == "optimal"
+    assert_allclose(res.cost, expected, rtol=1e-12)
+
+
+def test_certify_rejects_a_wrong_plan_when_costs_are_near_the_top():
+    # the scale of the proof, max used cost + max|u| + max|v|, overflowed:
+    # every residual divided by inf was 0 and any plan was "ok"
+    big = np.array([[1e308, -1e308], [-1e308, 1e308]])
+    half = np.array([0.5, 0.5])
+    assert transport.certify(transport.emd(half, half, big), half, half, big).ok
+    wrong = _Result(plan=np.diag(half), u=np.array([1e308, 1e308]), v=np.zeros(2),
+                    cost=1e308)
+    assert not transport.certify(wrong, half, half, big).ok
+
+
+@pytest.mark.parametrize("M_, expected", [
+    ([[1e308, -1e308], [-1e308, 1e308]], -1e308),  # reduced costs overflowed
+    ([[1.7e308, 1e307], [1.6e308, 1.7e308]], 8.5e307),
+])
+def test_emd_with_costs_whose_differences_overflow(M_, expected):
+    half = np.array([0.5, 0.5])
+    assert transport.emd2(half, half, M_) == expected
+    res = transport.emd(half, half, M_)
+    assert res.status == "optimal" and res.cost == expected
+    assert transport.certify(res, half, half, M_).ok
