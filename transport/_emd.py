@@ -221,8 +221,9 @@ def emd(a, b, M, **options):
     ------
     ValueError
         Negative, NaN or inf masses; zero total mass; totals of `a` and `b`
-        that differ by more than 1e-7 relative; `M` of the wrong shape or
-        with NaN/inf entries.
+        that differ by more than 1e-7 relative; `M` of the wrong shape, empty
+        or with NaN/inf entries; optimal potentials that do not fit in
+        float64 (costs near 1e308 of both signs: `emd2` still answers).
     TypeError
         Non-numeric input or unknown options.
 

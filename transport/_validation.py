@@ -62,6 +62,12 @@ def validate_marginal(x, name, n=None):
     if x is None:
         if n is None:
             raise ValueError(f"`{name}` must be given.")
+        if n == 0:
+            raise ValueError(
+                f"`M` must have at least one row and one column (one per source "
+                f"and target mass); `{name}` = None would give uniform masses "
+                f"over none."
+            )
         return np.full(n, 1.0 / n)
     arr = as_float_array(x, name)
     if arr.ndim != 1:
@@ -99,11 +105,6 @@ def validate_problem(a, b, M):
     if M.ndim != 2:
         raise ValueError(
             f"`M` must be a 2-D (n, m) cost matrix; got shape {M.shape}."
-        )
-    if 0 in M.shape:
-        raise ValueError(
-            f"`M` must have at least one row and one column (one per source "
-            f"and target mass); got shape {M.shape}."
         )
     a = validate_marginal(a, "a", M.shape[0])
     b = validate_marginal(b, "b", M.shape[1])
