@@ -153,7 +153,8 @@ def _reduce_general(p, q, axis, kind):
                 f"`{name}` must have positive total mass; a histogram{where} sums "
                 f"to 0."
             )
-        x = x / x.max(axis=1, keepdims=True)  # the sums now lie in [1, n]
+        with np.errstate(under="ignore"):  # tiny entries beside the largest
+            x = x / x.max(axis=1, keepdims=True)  # the sums now lie in [1, n]
         if name == "p":
             P = x
         else:
@@ -166,12 +167,16 @@ def _result(values):
     return float(values) if values.ndim == 0 else values
 
 
-def _finish(x, lower, upper, scale):
-    """min(max(x, lower), upper) / scale, as a float for a float (same bits)."""
+def _finish(x, factor, lower, upper, scale):
+    """min(max(factor * x, lower), upper) / scale, as a float for a float
+    (same bits).  A result in the subnormal range is a result: no
+    underflow error, whatever the caller's ``np.seterr``."""
     if type(x) is float:  # never NaN (see `_reduce`)
+        x = factor * x
         x = lower if x < lower else (upper if x > upper else x)
         return x / scale
-    return _result(np.minimum(np.maximum(x, lower), upper) / scale)
+    with np.errstate(under="ignore"):
+        return _result(np.minimum(np.maximum(factor * x, lower), upper) / scale)
 
 
 def tv(p, q, *, axis=-1):
@@ -216,7 +221,7 @@ def tv(p, q, *, axis=-1):
     >>> tv([0.5, 0.5], [0.25, 0.75])
     0.25
     """
-    return _finish(0.5 * _reduce(p, q, axis, _kernels.KIND_TV), 0.0, 1.0, 1.0)
+    return _finish(_reduce(p, q, axis, _kernels.KIND_TV), 0.5, 0.0, 1.0, 1.0)
 
 
 def kl(p, q, *, base=None, axis=-1):
@@ -268,7 +273,7 @@ def kl(p, q, *, base=None, axis=-1):
     inf
     """
     log_base = validate_base(base)
-    return _finish(_reduce(p, q, axis, _kernels.KIND_KL), 0.0, math.inf, log_base)
+    return _finish(_reduce(p, q, axis, _kernels.KIND_KL), 1.0, 0.0, math.inf, log_base)
 
 
 def js(p, q, *, base=None, axis=-1):
@@ -327,7 +332,7 @@ def js(p, q, *, base=None, axis=-1):
     1.0
     """
     log_base = validate_base(base)
-    return _finish(0.5 * _reduce(p, q, axis, _kernels.KIND_JS), 0.0, _LOG2, log_base)
+    return _finish(_reduce(p, q, axis, _kernels.KIND_JS), 0.5, 0.0, _LOG2, log_base)
 
 
 def js_distance(p, q, *, base=None, axis=-1):

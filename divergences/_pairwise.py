@@ -116,7 +116,8 @@ def prepare_rows(x, name, row_offset=0):
     # divided by their maximum, as `_divergences` does, so the sums lie in [1, n].
     fix = np.flatnonzero(status != _pk.ROW_OK)
     x = x.copy()
-    x[fix] = x[fix] / x[fix].max(axis=1, keepdims=True)
+    with np.errstate(under="ignore"):  # tiny entries beside the largest
+        x[fix] = x[fix] / x[fix].max(axis=1, keepdims=True)
     sub_sums = np.empty(fix.size)
     _pk.row_sums_each(x[fix], sub_sums, np.empty(fix.size, dtype=np.int8))
     sums[fix] = sub_sums
@@ -161,14 +162,16 @@ def raw_matrix(a, b, info, threads=None):
 
 
 def finish(raw, info, log_base):
-    """The per-pair functions' clamps and scaling, elementwise (same bits)."""
-    out = 0.5 * raw if info.half else raw
-    np.maximum(out, 0.0, out=out)
-    np.minimum(out, info.upper, out=out)
-    if log_base != 1.0:
-        out /= log_base
-    if info.sqrt:
-        np.sqrt(out, out=out)
+    """The per-pair functions' clamps and scaling, elementwise (same bits);
+    subnormal results raise no underflow error under any ``np.seterr``."""
+    with np.errstate(under="ignore"):
+        out = 0.5 * raw if info.half else raw
+        np.maximum(out, 0.0, out=out)
+        np.minimum(out, info.upper, out=out)
+        if log_base != 1.0:
+            out /= log_base
+        if info.sqrt:
+            np.sqrt(out, out=out)
     return out
 
 

@@ -120,6 +120,8 @@ def validate_values(x, name):
             f"`{name}` must be 1-D (n,) or 2-D (n, d); got {arr.ndim} "
             f"dimensions with shape {arr.shape}."
         )
+    if not np.isfinite(arr).all():  # before the reshape: indices as given
+        raise_first_bad_entry(arr, name, allow_negative=True)
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.shape[0] == 0:
@@ -129,8 +131,6 @@ def validate_values(x, name):
             f"`{name}` has shape {arr.shape}: points must have at least one "
             f"coordinate."
         )
-    if not np.isfinite(arr).all():
-        raise_first_bad_entry(arr, name, allow_negative=True)
     return np.ascontiguousarray(arr)
 
 
@@ -150,7 +150,7 @@ def weights_and_total(w, n, name, values_name):
     if arr.shape[0] != n:
         raise ValueError(
             f"`{name}` has {arr.shape[0]} entries but `{values_name}` has {n} "
-            f"points; give one weight per point."
+            f"point{'s' if n != 1 else ''}; give one weight per point."
         )
     arr = np.ascontiguousarray(arr)
     with np.errstate(over="ignore"):  # an overflowing sum is handled below
@@ -159,7 +159,8 @@ def weights_and_total(w, n, name, values_name):
     if not (np.isfinite(total) and arr.min() >= 0):
         if not (np.isfinite(arr).all() and (arr >= 0).all()):
             raise_first_bad_entry(arr, name)
-        arr = arr / arr.max()  # huge finite weights whose sum overflows
+        with np.errstate(under="ignore"):  # tiny weights beside huge ones
+            arr = arr / arr.max()  # huge finite weights whose sum overflows
         total = arr.sum()
     if not total > 0:
         raise ValueError(
@@ -177,7 +178,8 @@ def validate_weights(w, n, name, values_name):
     if w is None:
         return np.full(n, 1.0 / n)
     arr, total = weights_and_total(w, n, name, values_name)
-    return arr / total
+    with np.errstate(under="ignore"):  # a subnormal weight is a weight
+        return arr / total
 
 
 def validate_point_clouds(u_values, v_values, u_weights=None, v_weights=None):

@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 
 from ._validation import total as _total
-from ._validation import validate_problem, validate_rtol
+from ._validation import as_float_array, validate_problem, validate_rtol
 
 __all__ = ["Certificate", "certify", "certify_arrays", "certificate_from", "DEFAULT_RTOL"]
 
@@ -114,12 +114,13 @@ def _plan_triplets(plan, shape):
     if hasattr(plan, "tocoo"):
         coo = plan.tocoo()
         if tuple(coo.shape) != shape:
-            raise ValueError(f"`plan` has shape {tuple(coo.shape)}; expected {shape}.")
+            raise ValueError(
+                f"`result.plan` has shape {tuple(coo.shape)}; expected {shape}.")
         rows, cols, flows = coo.row, coo.col, coo.data
     else:
-        dense = np.asarray(plan, dtype=np.float64)
+        dense = as_float_array(plan, "result.plan")
         if dense.shape != shape:
-            raise ValueError(f"`plan` has shape {dense.shape}; expected {shape}.")
+            raise ValueError(f"`result.plan` has shape {dense.shape}; expected {shape}.")
         rows, cols = np.nonzero(dense)
         flows = dense[rows, cols]
     return (
@@ -204,12 +205,12 @@ def certify(result, a, b, M, *, rtol=DEFAULT_RTOL):
         )
     a, b, M = validate_problem(a, b, M)
     n, m = M.shape
-    u = np.ascontiguousarray(result.u, dtype=np.float64)
-    v = np.ascontiguousarray(result.v, dtype=np.float64)
+    u = np.ascontiguousarray(as_float_array(result.u, "result.u"))
+    v = np.ascontiguousarray(as_float_array(result.v, "result.v"))
     if u.shape != (n,) or v.shape != (m,):
         raise ValueError(
-            f"potentials of shapes {u.shape} and {v.shape} do not fit a problem "
-            f"of shape {(n, m)}."
+            f"the potentials `result.u` and `result.v` have shapes {u.shape} "
+            f"and {v.shape}; a problem of shape {(n, m)} needs ({n},) and ({m},)."
         )
     rows, cols, flows = _plan_triplets(result.plan, (n, m))
     try:
@@ -253,7 +254,9 @@ def certificate_numbers(rows, cols, flows, pair_costs, u, v, cost, a, b,
         if flows[k] > 0.0 and abs(pair_costs[k]) > used_scale:
             used_scale = abs(pair_costs[k])
     scale = used_scale + _max_abs_1d(u) + _max_abs_1d(v)
-    scale = max(scale, 2.2250738585072014e-308)
+    # a sum that overflows would make every relative residual 0 ("ok" for
+    # any plan): capped at the largest float, within a factor 3 of the sum
+    scale = min(max(scale, 2.2250738585072014e-308), 1.7976931348623157e308)
     worst = 0.0
     dual_value = 0.0
     for i in range(n):
@@ -267,8 +270,12 @@ def certificate_numbers(rows, cols, flows, pair_costs, u, v, cost, a, b,
     out[0] = worst / mass
     out[1] = max(0.0, -min_flow) / mass if flows.shape[0] else 0.0
     out[2] = max(0.0, max_violation) / scale
-    out[3] = abs(plan_cost - dual_value) / (scale * mass)
-    out[4] = abs(cost - plan_cost) / (scale * mass)
+    if scale * mass < np.inf:
+        out[3] = abs(plan_cost - dual_value) / (scale * mass)
+        out[4] = abs(cost - plan_cost) / (scale * mass)
+    else:  # divided in two steps where the product overflows
+        out[3] = abs(plan_cost - dual_value) / scale / mass
+        out[4] = abs(cost - plan_cost) / scale / mass
     out[5] = (out[3] + out[2] + out[0]) * scale * mass
     out[6] = scale
     return out, plan_cost

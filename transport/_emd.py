@@ -1,10 +1,14 @@
 """Exact discrete optimal transport on a cost matrix: `emd` and `emd2`."""
 
+import dataclasses
+import math
+
 import numpy as np
 
 from ._certify import DEFAULT_RTOL, certificate_numbers, certificate_of, max_dual_violation
 from ._network_simplex import (DEFAULT_MAX_PIVOTS, ZERO_MASS, max_abs, solve_dense,
                                solve_dense_certified)
+from ._scaling import scale_back, times_power_of_two
 from ._results import (OPTIMAL, Solution, require_optimal, transport_result,
                        warn_uncertified)
 from ._validation import (plain_problem, total, validate_cap, validate_problem,
@@ -94,7 +98,7 @@ def _solve_on(Ms, a, b, M, rows_kept, cols_kept, max_pivots, rtol):
                     M.shape)
 
 
-def _solve(a, b, M, max_pivots, rtol):
+def _solve_as_given(a, b, M, max_pivots, rtol):
     """Solve and certify a validated problem: a `Solution`.
 
     Positive masses are solved and certified in one compiled call; zero
@@ -143,6 +147,36 @@ def _solve(a, b, M, max_pivots, rtol):
     return sol
 
 
+#: Costs above this magnitude may overflow inside the simplex (reduced costs
+#: and potentials are differences and sums of costs along tree paths): a
+#: problem that cannot be certified as given is solved again on M scaled
+#: down by a power of two, so that max|M| is about 2^_SCALED_TOP.
+_HUGE_COST = 2.0**960
+_SCALED_TOP = 900
+
+
+def _solve(a, b, M, max_pivots, rtol):
+    """`_solve_as_given`, and for costs near the top of the float64 range
+    that it cannot certify, the same on M / 2^k scaled back: the cost,
+    potentials and certificate sizes times 2^k (potentials that do not fit
+    become inf; `emd` refuses them, `emd2` needs only the cost)."""
+    sol = _solve_as_given(a, b, M, max_pivots, rtol)
+    if sol.code == OPTIMAL and sol.certificate.ok:
+        return sol
+    top = float(max_abs(M))
+    if not top > _HUGE_COST:
+        return sol
+    k = math.frexp(top)[1] - _SCALED_TOP
+    scaled = _solve_as_given(a, b, np.ldexp(M, -k), max_pivots, rtol)
+    cert = scaled.certificate
+    scale, bound = times_power_of_two(np.array([cert.scale, cert.bound]), k)
+    return scaled._replace(
+        cost=float(scale_back(scaled.cost, k, "the optimal cost")),
+        u=times_power_of_two(scaled.u, k), v=times_power_of_two(scaled.v, k),
+        certificate=dataclasses.replace(cert, scale=float(scale), bound=float(bound)),
+        n_iter=sol.n_iter + scaled.n_iter)
+
+
 def solve_problem(a, b, M, max_pivots=DEFAULT_MAX_PIVOTS, rtol=DEFAULT_RTOL):
     """Solve and certify a validated problem: a `Solution` (no warning: the
     public function applies the uncertified rule)."""
@@ -187,8 +221,9 @@ def emd(a, b, M, **options):
     ------
     ValueError
         Negative, NaN or inf masses; zero total mass; totals of `a` and `b`
-        that differ by more than 1e-7 relative; `M` of the wrong shape or
-        with NaN/inf entries.
+        that differ by more than 1e-7 relative; `M` of the wrong shape, empty
+        or with NaN/inf entries; optimal potentials that do not fit in
+        float64 (costs near 1e308 of both signs: `emd2` still answers).
     TypeError
         Non-numeric input or unknown options.
 
@@ -231,6 +266,13 @@ def emd(a, b, M, **options):
     max_pivots, rtol = _parse_options(options)
     a, b, M = _validated(a, b, M)
     result = transport_result(solve_problem(a, b, M, max_pivots, rtol))
+    if result.status == "optimal" and not (np.isfinite(result.u).all()
+                                           and np.isfinite(result.v).all()):
+        raise ValueError(
+            "the optimal potentials u, v (normalised to v_j = 0 at the first "
+            "positive-mass target) are not representable in float64 for costs "
+            "this large; `emd2` returns the optimal cost alone, or divide `M` "
+            "by a power of two.")
     return warn_uncertified(result, "emd", f"{result.n_iter} pivots")
 
 

@@ -140,6 +140,8 @@ class KRDualResult:
                 f"`points` must have shape (k, {d}){hint} to match the "
                 f"support; got shape {Z.shape}."
             )
+        if Z.shape[0] == 0:
+            return np.empty(0)
         if not np.isfinite(Z).all():
             bad = int(np.flatnonzero(~np.isfinite(Z).all(axis=1))[0])
             raise ValueError(
@@ -516,8 +518,15 @@ def kr_dual(u_values, v_values, u_weights=None, v_weights=None, *,
         # or huge clouds would under- or overflow), f scaled back
         scaled = cloud_scale(support, support, metric, 1.0)
         f, status, n_iter, n_constraints = _solve_lp(scaled.X, p, q, metric, max_rounds)
+        # The value from f relative to one atom where P - Q != 0 (sum(p - q)
+        # is 0, so any constant may be subtracted): those differences are at
+        # most the diameter of the atoms that count, whereas the mean under
+        # (P + Q) / 2 taken out below may be far larger and absorb them.
+        c = p - q
+        active = np.flatnonzero(c)
+        offset = f[active[0]] if active.size else 0.0
+        value = math.ldexp(math.fsum((f - offset) * c), scaled.exponent)
         f -= math.fsum(f * (p + q)) / 2.0  # E_{(P+Q)/2} f = 0
-        value = math.ldexp(math.fsum(f * (p - q)), scaled.exponent)
         f = np.ldexp(f, scaled.exponent)
         method = "constraint_generation"
     if method == "1d":

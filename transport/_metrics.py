@@ -13,7 +13,8 @@ import numpy as np
 from numba import njit
 
 __all__ = ["MetricInfo", "METRICS", "validate_metric", "distance", "cost", "pair_costs",
-           "box_cost", "EUCLIDEAN", "SQEUCLIDEAN", "CITYBLOCK", "CHEBYSHEV"]
+           "box_cost", "refine_small_euclidean", "SMALL_SQUARED", "EUCLIDEAN",
+           "SQEUCLIDEAN", "CITYBLOCK", "CHEBYSHEV"]
 
 EUCLIDEAN, SQEUCLIDEAN, CITYBLOCK, CHEBYSHEV = 0, 1, 2, 3
 
@@ -77,10 +78,37 @@ def _power(x, p):
     return x**p
 
 
+#: A sum of squared coordinate differences below this may have lost bits
+#: (squares below the normal range, ~1e-308, are rounded or flushed to 0):
+#: such euclidean distances, below 2^-480 ~ 3e-145, are recomputed on the
+#: differences divided by their largest (`_small_euclidean`).
+SMALL_SQUARED = 2.0**-960
+
+
+@njit(**_OPTS)
+def _small_euclidean(X, i, Y, j):
+    """The euclidean distance of two close points, without squaring tiny
+    differences: max_t |diff_t| * sqrt(sum_t (diff_t / max)^2)."""
+    top = 0.0
+    for t in range(X.shape[1]):
+        diff = abs(X[i, t] - Y[j, t])
+        if diff > top:
+            top = diff
+    if top == 0.0:
+        return 0.0
+    acc = 0.0
+    for t in range(X.shape[1]):
+        r = (X[i, t] - Y[j, t]) / top
+        acc += r * r
+    return top * np.sqrt(acc)
+
+
 @njit(**_OPTS)
 def distance(X, i, Y, j, metric):
     """d(X[i], Y[j]) for the metric code, computed as SciPy's `cdist` does
-    (sqeuclidean: the squared euclidean distance)."""
+    (sqeuclidean: the squared euclidean distance), except that euclidean
+    distances below 2^-480 are computed without underflow
+    (`refine_small_euclidean` does the same to a `cdist` matrix)."""
     d = X.shape[1]
     acc = 0.0
     if metric == EUCLIDEAN or metric == SQEUCLIDEAN:
@@ -88,6 +116,8 @@ def distance(X, i, Y, j, metric):
             diff = X[i, t] - Y[j, t]
             acc += diff * diff
         if metric == EUCLIDEAN:
+            if acc < SMALL_SQUARED:
+                return _small_euclidean(X, i, Y, j)
             acc = np.sqrt(acc)
     elif metric == CITYBLOCK:
         for t in range(d):
@@ -131,8 +161,23 @@ def box_cost(X, i, lo, hi, node, metric, p):
         elif g > acc:
             acc = g
     if metric == EUCLIDEAN:
+        if acc < SMALL_SQUARED:
+            # `distance` is then computed differently (`_small_euclidean`),
+            # and the naive value could exceed it by rounding: 0 is a bound
+            return 0.0
         acc = np.sqrt(acc)
     return _power(acc, p)
+
+
+@njit(**_OPTS)
+def refine_small_euclidean(X, Y, M):
+    """Entries of a euclidean `cdist` matrix M below 2^-480 recomputed as
+    `distance` computes them (a sum of tiny squares underflows); in place."""
+    threshold = np.sqrt(SMALL_SQUARED)
+    for i in range(M.shape[0]):
+        for j in range(M.shape[1]):
+            if M[i, j] < threshold:
+                M[i, j] = _small_euclidean(X, i, Y, j)
 
 
 @njit(**_OPTS)

@@ -15,7 +15,8 @@ from collections import namedtuple
 
 import numpy as np
 
-__all__ = ["CloudScale", "cloud_scale", "degree", "scale_back", "NOT_REPRESENTABLE"]
+__all__ = ["CloudScale", "cloud_scale", "degree", "scale_back", "times_power_of_two",
+           "NOT_REPRESENTABLE"]
 
 #: Clouds whose diameter bound D has |log2 D| <= SAFE_LOG2 and whose largest
 #: cost D^(p deg) stays below 2^SAFE_COST_LOG2 are solved as given.
@@ -85,14 +86,28 @@ def cloud_scale(X, Y, metric, p):
     return CloudScale(np.ascontiguousarray(Xs), np.ascontiguousarray(Ys), e)
 
 
+#: |exponent| beyond which 2^exponent * x over- or underflows for every
+#: nonzero float64 x (2^-1074 <= |x| < 2^1024).
+_LDEXP_LIMIT = 4096
+
+
+def times_power_of_two(value, exponent):
+    """value * 2^exponent, silently inf or 0 where it over- or underflows
+    (exact for an integer exponent), for any real `exponent`."""
+    with np.errstate(over="ignore", under="ignore"):
+        whole = math.floor(exponent)
+        part = exponent - whole  # in [0, 1): 2^part is in [1, 2)
+        # beyond +-_LDEXP_LIMIT every nonzero float64 over- or underflows
+        # anyway; clipped so that ldexp's C int exponent cannot overflow
+        whole = min(max(whole, -_LDEXP_LIMIT), _LDEXP_LIMIT)
+        return np.ldexp(value * 2.0**part if part else value, whole)
+
+
 def scale_back(value, exponent, what):
     """value * 2^exponent (exact for an integer exponent); raises ValueError
     when a finite, nonzero `value` over- or underflows on the way."""
-    with np.errstate(over="ignore", under="ignore"):  # reported below
-        whole = math.floor(exponent)
-        part = exponent - whole  # in [0, 1): 2^part is in [1, 2)
-        value = np.asarray(value, dtype=np.float64)
-        out = np.ldexp(value * 2.0**part if part else value, whole)
+    value = np.asarray(value, dtype=np.float64)
+    out = times_power_of_two(value, exponent)
     bad = (~np.isfinite(out) & np.isfinite(value)) | ((out == 0) & (value != 0))
     if np.any(bad):
         raise ValueError(f"{what} {NOT_REPRESENTABLE}.")

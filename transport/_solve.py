@@ -17,23 +17,29 @@ from scipy.spatial.distance import cdist
 
 from ._certify import DEFAULT_RTOL
 from ._emd import solve_problem
-from ._metrics import METRICS, pair_costs
+from ._metrics import METRICS, pair_costs, refine_small_euclidean
 from ._network_simplex import DEFAULT_MAX_PIVOTS
 from ._results import transport_result, warn_uncertified
-from ._scaling import cloud_scale, degree, scale_back
+from ._scaling import cloud_scale, degree, scale_back, times_power_of_two
 from ._sparse import solve_sparse_solution
-from ._validation import validate_metric, validate_p, validate_point_clouds
+from ._validation import (_all_finite, validate_metric, validate_p,
+                          validate_point_clouds)
 
 __all__ = ["solve", "cost_matrix", "choose_method", "solve_scaled", "METHODS",
            "SPARSE_MIN_PAIRS"]
+
+_TINY = np.finfo(np.float64).tiny
 
 
 def ground_costs(X, Y, metric, p):
     """The (n, m) matrix d(x_i, y_j)^p of validated clouds (canonical metric),
     as computed: see `cost_matrix` for the version safe at any scale."""
     M = cdist(X, Y, metric=metric)
+    if metric == "euclidean":  # distances of close points, without underflow
+        refine_small_euclidean(X, Y, M)
     if p != 1.0:
-        M **= p
+        with np.errstate(over="ignore", under="ignore"):  # callers check the range
+            M **= p
     return M
 
 
@@ -57,9 +63,11 @@ def cost_matrix(u_values, v_values, *, metric="euclidean", p=1):
     Raises
     ------
     ValueError, TypeError
-        As for `wasserstein`; a ValueError also when a cost over- or
-        underflows float64 (distances are computed on the clouds rescaled
-        by a power of two, so only a cost that truly does not fit fails).
+        As for `wasserstein`; a ValueError also when a cost overflows
+        float64 or the largest one underflows (distances are computed on
+        the clouds rescaled by a power of two and only then raised to the
+        power p, so only a cost that truly does not fit fails; entries far
+        below the largest round to 0 like any float64 result).
 
     See Also
     --------
@@ -80,11 +88,28 @@ def cost_matrix(u_values, v_values, *, metric="euclidean", p=1):
     X, Y, _, _ = validate_point_clouds(u_values, v_values)
     metric = validate_metric(metric)
     p = validate_p(p)
-    scaled = cloud_scale(X, Y, metric, p)
-    M = ground_costs(scaled.X, scaled.Y, metric, p)
+    # The distances of the originals first (computed on the clouds rescaled
+    # so that they neither over- nor underflow), then their p-th power:
+    # powering the rescaled distances could underflow costs that fit.
+    scaled = cloud_scale(X, Y, metric, 1.0)
+    M = ground_costs(scaled.X, scaled.Y, metric, 1.0)
+    positive = M.max() > 0.0
     if scaled.exponent:
-        M = scale_back(M, scaled.exponent * p * degree(metric),
-                       f"some cost d(x, y)^p (metric {metric!r}, p = {p:g})")
+        M = times_power_of_two(M, scaled.exponent * degree(metric))
+    if p != 1.0:
+        with np.errstate(over="ignore", under="ignore"):  # checked below
+            M **= p
+    # Each entry is the float nearest d(x, y)^p (to a few ulp); entries far
+    # below the largest one may round to 0, as any float64 result does.  A
+    # cost that overflows, or a largest cost below the normal range (all of
+    # them lost), is an error.
+    if not _all_finite(M) or (positive and not M.max() >= _TINY):
+        raise ValueError(
+            f"some cost d(x, y)^p (metric {metric!r}, p = {p:g}) is not "
+            f"representable in float64: it over- or underflows (the "
+            f"distances themselves were computed without either); a smaller "
+            f"p keeps the costs in range."
+        )
     return M
 
 
@@ -132,7 +157,7 @@ def _validated_method(method, methods):
 def _check_power_underflow(sol, X, Y, metric, p):
     """Raise when a pair the plan uses has a positive distance whose cost
     d^p underflowed: the LP then saw costs that are not the problem's."""
-    if p * degree(metric) == 1.0 or sol.status != "optimal":
+    if p * degree(metric) == 1.0:
         return
     rows = np.ascontiguousarray(sol.rows, dtype=np.int64)
     cols = np.ascontiguousarray(sol.cols, dtype=np.int64)
@@ -177,9 +202,8 @@ def _scaled_back(result, k):
     u = scale_back(result.u, k, "a potential u_i")
     v = scale_back(result.v, k, "a potential v_j")
     cert = result.certificate
-    with np.errstate(over="ignore", under="ignore"):  # sizes, for information
-        scale, bound = np.ldexp([cert.scale, cert.bound], int(round(k))) if float(
-            k).is_integer() else np.array([cert.scale, cert.bound]) * 2.0 ** min(k, 2000)
+    # sizes, for information (inf or 0 when they do not fit)
+    scale, bound = times_power_of_two(np.array([cert.scale, cert.bound]), k)
     certificate = dataclasses.replace(cert, scale=float(scale), bound=float(bound))
     return dataclasses.replace(result, cost=cost, u=u, v=v, certificate=certificate)
 

@@ -62,6 +62,12 @@ def validate_marginal(x, name, n=None):
     if x is None:
         if n is None:
             raise ValueError(f"`{name}` must be given.")
+        if n == 0:
+            raise ValueError(
+                f"`M` must have at least one row and one column (one per source "
+                f"and target mass); `{name}` = None would give uniform masses "
+                f"over none."
+            )
         return np.full(n, 1.0 / n)
     arr = as_float_array(x, name)
     if arr.ndim != 1:
@@ -149,11 +155,19 @@ def plain_problem(a, b, M):
 
 
 @njit(cache=True, nogil=True)
+def _finite_non_negative(x):
+    for k in range(x.shape[0]):
+        if not (x[k] >= 0.0 and x[k] < np.inf):
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
 def _plain_problem_kernel(a, b, M, mass_rtol):
-    for x in (a, b):
-        for k in range(x.shape[0]):
-            if not (x[k] >= 0.0 and x[k] < np.inf):
-                return False
+    # a and b checked by separate calls, not by a loop over the tuple (a, b):
+    # numba cannot iterate a tuple of a read-only and a writable array.
+    if not (_finite_non_negative(a) and _finite_non_negative(b)):
+        return False
     sa = total(a)
     sb = total(b)
     if not (sa > 0.0 and sb > 0.0 and sa < np.inf and sb < np.inf):

@@ -16,6 +16,10 @@ def _closed_form_1d(X, Y, a, b, metric, p):
     # |x - y|^2: its W_p^p is W_{2p}^{2p} of |x - y|, and the monotone
     # (quantile) coupling is optimal for both convex costs.
     if metric == "sqeuclidean":
+        if not math.isfinite(2.0 * p):
+            raise ValueError(
+                f"`p` = {p!r} is too large for metric 'sqeuclidean': W_p is then "
+                f"W_2p of |x - y| squared, and 2p does not fit in a float64.")
         w = wasserstein_1d(X[:, 0], Y[:, 0], a, b, p=2.0 * p)
         if w > math.sqrt(float.fromhex("0x1.fffffffffffffp+1023")):
             raise ValueError(f"W_p under 'sqeuclidean' (W_2p squared) {NOT_REPRESENTABLE}.")

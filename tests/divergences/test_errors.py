@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from divergences import js, js_distance, kl, tv
+import transport
+from divergences import align, js, js_distance, kl, tv
 
 FUNCS = [tv, kl, js, js_distance]
 
@@ -72,3 +73,12 @@ def test_invalid_axis(f):
         f([1, 2], [2, 1], axis=1)
     with pytest.raises(TypeError, match="`axis`"):
         f([1, 2], [2, 1], axis=0.0)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_bad_atom_of_one_dimensional_values_is_named_by_its_own_index(bad):
+    u = np.array([0.0, 1.0, 2.0])
+    u[2] = bad
+    for f in (align, transport.wasserstein, transport.wasserstein_1d, transport.kr_dual):
+        with pytest.raises(ValueError, match=r"`u_values` .* at index 2\.$"):
+            f(u, [0.5])

@@ -237,7 +237,7 @@ def test_certify_rejects_bad_input():
 
     with pytest.raises(ValueError, match="potentials"):
         certify(ShortU, a, b, M)
-    with pytest.raises(ValueError, match="`plan` has shape"):
+    with pytest.raises(ValueError, match="`result.plan` has shape"):
         certify(WrongPlan, a, b, M)
     with pytest.raises(ValueError, match="`M` must not contain NaN"):
         certify(res, a, b, [[np.nan, 1.0], [1.0, 0.0]])
@@ -263,7 +263,7 @@ def test_certify_validates_its_options_and_result():
             certify(res, a, b, M, rtol=rtol)
     with pytest.raises(TypeError, match="`result` must have"):
         certify(None, a, b, M)
-    with pytest.raises(ValueError, match="`plan` has shape"):
+    with pytest.raises(ValueError, match="`result.plan` has shape"):
         certify(WrongSparsePlan, a, b, M)
     with pytest.raises(TypeError, match="`result.cost`"):
         certify(TextCost, a, b, M)
