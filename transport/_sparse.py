@@ -109,7 +109,8 @@ class SparseStats:
 
     Attributes of the finest level: ``rounds`` (simplex solves),
     ``arcs_initial``, ``arcs_added``, ``pivots`` (total) and
-    ``round_pivots`` (per round), ``max_abs_potential``, ``warm_start``
+    ``round_pivots`` (per round), ``round_scan`` (seconds of each round's
+    scan), ``max_abs_potential``, ``warm_start``
     (the first tree came from the coarse plan); ``levels`` (coarse levels
     below) and ``coarse_pivots`` (their pivots); seconds spent in
     ``t_setup`` (which includes ``t_coarse``, the coarse levels),
@@ -117,6 +118,7 @@ class SparseStats:
     """
 
     __slots__ = ("rounds", "arcs_initial", "arcs_added", "pivots", "round_pivots",
+                 "round_scan",
                  "t_setup", "t_simplex", "t_scan", "t_finish", "max_abs_potential",
                  "levels", "coarse_pivots", "t_coarse", "warm_start")
 
@@ -126,6 +128,7 @@ class SparseStats:
         self.coarse_pivots = 0
         self.t_coarse = 0.0
         self.round_pivots = []
+        self.round_scan = []
         self.rounds = 0
         self.arcs_initial = 0
         self.arcs_added = 0
@@ -305,6 +308,7 @@ def _solve_kept(X, Y, a, b, metric, p, ref, max_rounds, stats):
         counts, out_j, _, best = targets.scan(X, v, u - tol, width, code, p)
         max_violation = float(np.max(u - best))
         stats.t_scan += time.perf_counter() - t0
+        stats.round_scan.append(time.perf_counter() - t0)
         if not counts.any():
             status = OPTIMAL
             break
