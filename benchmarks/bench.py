@@ -2,7 +2,9 @@
 
 Sections (``--sections``): ``1d`` (W_1, W_2 on the line), ``emd`` (dense
 discrete EMD, with pivot counts), ``div`` (KL, JS, TV on histograms, with the
-memory-bandwidth floor), ``kr`` (KR dual against the primal LP) and ``cold``
+memory-bandwidth floor), ``kr`` (KR dual against the primal LP), ``families``
+(the matrix-free solver on data families, `benchmarks._bench_families`) and
+``cold``
 (import and first-call time in fresh interpreters, with an empty and with a
 warm numba cache, and a count of recompilations in the warm process).
 
@@ -37,12 +39,17 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import _bench_cases as cases
+from benchmarks import _bench_families as families
 from benchmarks._cli import Progress, make_output_folder, positive_int
 
 #: Relative agreement required between ours and every peer.
 RTOL = 1e-9
 
-SECTIONS = ["1d", "emd", "div", "kr", "cold"]
+SECTIONS = ["1d", "emd", "div", "kr", "families", "cold"]
+
+#: Sections with a runner and a table of their own (fresh interpreters).
+OWN_RUNNERS = {"families": (families.run, families.families_table,
+                            "Exact transport at scale: data families (sparse solver)")}
 
 
 # --------------------------------------------------------------------------
@@ -272,10 +279,15 @@ def render_report(results, machine, args, problems, warnings, elapsed):
         "",
     ]
     for name, (rows, notes) in results.items():
-        out += [f"## {cases.TITLES[name]}", ""]
+        title = OWN_RUNNERS[name][2] if name in OWN_RUNNERS else cases.TITLES[name]
+        out += [f"## {title}", ""]
         out += [f"- {note}" for note in notes]
         if rows is not None:
-            out += ["", section_table(rows) if name != "cold" else cold_table(rows)]
+            if name in OWN_RUNNERS:
+                table = OWN_RUNNERS[name][1](rows)
+            else:
+                table = section_table(rows) if name != "cold" else cold_table(rows)
+            out += ["", table]
         out.append("")
     out += ["## Checks", ""]
     if problems:
@@ -295,7 +307,7 @@ def plot(results, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = [n for n, (rows, _) in results.items() if rows]
+    names = [n for n, (rows, _) in results.items() if rows and n not in OWN_RUNNERS]
     if not names:
         return False
     ncols = min(3, len(names))
@@ -369,7 +381,10 @@ def parse_args(argv=None):
                "vs POT (and the `wasserstein` package if installed), with pivot counts; "
                "div = KL/JS/TV vs SciPy, NumPy and a memory-bandwidth floor; kr = "
                "kr_dual vs the primal LP; cold = import and first calls in fresh "
-               "interpreters, empty vs warm numba cache.  Exit status: 0 ok, 1 a value "
+               "interpreters, empty vs warm numba cache; families = the matrix-free solver "
+               "on data families (uniform, shifted, clusters, 3-D Gaussians, photographs), "
+               "W_1 and W_2, vs the dense solver and POT's emd2_lazy, with peak memory, "
+               "rounds and arcs.  Exit status: 0 ok, 1 a value "
                "disagreed with a peer (or the warm process recompiled), 2 bad usage.",
     )
     size = parser.add_mutually_exclusive_group()
@@ -377,7 +392,8 @@ def parse_args(argv=None):
                       help="small sizes only, cold start skipped (CI: under a minute); "
                            "checks values, never timings")
     size.add_argument("--large", action="store_true",
-                      help="add the large sizes (EMD n=8000, KR n=2000)")
+                      help="add the large sizes (EMD n=8000, KR n=2000, families n=20,000 "
+                           "and 100,000, images 128x128)")
     parser.add_argument("--cold", action="store_true",
                         help="with --quick, run the cold-start section too")
     parser.add_argument("--sections", type=_section_list, default=None,
@@ -447,11 +463,20 @@ def main(argv=None):
     t0 = time.perf_counter()
     machine = describe_machine()  # before the run: its load average is the others'
     plans = {name: cases.PLANS[name](quick=args.quick, large=args.large, max_n=args.max_n)
-             for name in args.sections if name != "cold"}
-    total = sum(len(c) for c, _ in plans.values()) + (3 if "cold" in args.sections else 0)
+             for name in args.sections if name != "cold" and name not in OWN_RUNNERS}
+    total = (sum(len(c) for c, _ in plans.values()) + (3 if "cold" in args.sections else 0)
+             + sum(1 for name in args.sections if name in OWN_RUNNERS))
     progress = Progress(total)
     results, problems, warnings = {}, [], []
     for name in args.sections:
+        if name in OWN_RUNNERS:
+            rows, notes, failed = OWN_RUNNERS[name][0](
+                quick=args.quick, large=args.large, max_n=args.max_n,
+                progress=progress.show)
+            progress.advance()
+            results[name] = (rows, notes)
+            problems += failed
+            continue
         if name == "cold":
             result, notes, failed = run_cold(progress)
             results[name] = (result, notes)
