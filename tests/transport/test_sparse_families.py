@@ -69,3 +69,30 @@ def test_scan_with_trend_bounds_is_exact(metric, p, d):
             assert counts[i] == want.size
             assert np.array_equal(out_val[i, : counts[i]], want)
             assert np.array_equal(C[i, out_j[i, : counts[i]]], want)
+
+
+def test_auto_keeps_far_travel_on_the_dense_solver_while_it_was_faster():
+    from transport._solve import (FAR_DENSE_MAX_PAIRS, FAR_DENSE_MAX_PAIRS_LINEAR,
+                                  FAR_TRAVEL, auto_method, choose_method, travel_feature)
+
+    far = 2 * FAR_TRAVEL
+    n = 2000
+    assert choose_method(n, n, 2, travel=0.0) == "sparse"
+    assert choose_method(n, n, 2, travel=far) == "network_simplex"
+    assert choose_method(n, n, 2, travel=far, same_support=True) == "sparse"
+    big = int(np.sqrt(FAR_DENSE_MAX_PAIRS)) + 1
+    assert choose_method(big, big, 2, travel=far, linear_cost=False) == "sparse"
+    assert choose_method(big, big, 2, travel=far, linear_cost=True) == "network_simplex"
+    huge = int(np.sqrt(FAR_DENSE_MAX_PAIRS_LINEAR)) + 1
+    assert choose_method(huge, huge, 2, travel=far) == "sparse"
+    # the feature: a shift by half the width is far, two samples of one law are not
+    X, Y, a, b = validate_point_clouds(*family_data("uniform", n))
+    assert travel_feature(X, Y, a, b) < FAR_TRAVEL
+    assert auto_method(X, Y, a, b, "euclidean", 1.0) == "sparse"
+    X, Y, a, b = validate_point_clouds(*family_data("shifted", n))
+    assert travel_feature(X, Y, a, b) > FAR_TRAVEL
+    assert auto_method(X, Y, a, b, "euclidean", 1.0) == "network_simplex"
+    # a lower bound of W_1 / diameter
+    both = np.vstack([X, Y])
+    diam = np.linalg.norm(both.max(axis=0) - both.min(axis=0))
+    assert travel_feature(X, Y, a, b) * diam <= solve(X, Y, a, b).cost * (1 + 1e-12)
