@@ -398,7 +398,7 @@ def parse_args(argv=None):
                         help="with --quick, run the cold-start section too")
     parser.add_argument("--sections", type=_section_list, default=None,
                         help=f"comma-separated subset of {','.join(SECTIONS)} (default: all; "
-                             "with --quick all but cold)")
+                             "with --quick all but cold and families)")
     parser.add_argument("--repeats", type=positive_int("--repeats"), default=None,
                         help="timed runs per call (default: 50 for fast calls down to 3 "
                              "for calls over 1 s; 3 with --quick); calls under 1 ms are "
@@ -410,7 +410,11 @@ def parse_args(argv=None):
     parser.add_argument("--no-plot", action="store_true", help="skip bench.png")
     args = parser.parse_args(argv)
     if args.sections is None:
-        args.sections = [s for s in SECTIONS if s != "cold" or not args.quick or args.cold]
+        # --quick skips cold and families (fresh interpreters: minutes, not
+        # seconds) unless named
+        args.sections = [s for s in SECTIONS
+                         if not args.quick or s not in ("cold", "families")
+                         or (s == "cold" and args.cold)]
     elif args.cold and "cold" not in args.sections:
         args.sections.append("cold")
     if args.quick and args.repeats is None:
