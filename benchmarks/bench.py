@@ -8,7 +8,8 @@ floor that reads both inputs once), ``kr`` (KR dual against the primal LP),
 ``pairwise-div`` (JS between all rows of two matrices, against SciPy's
 ``cdist``), ``circle`` (W_1, W_2 on the circle against POT), ``tree`` (tree
 W_1), ``grid`` (W_1 between photographs on their pixel grid, against the
-dense LPs) and ``cold``
+dense LPs), ``families`` (the matrix-free solver on data families,
+`benchmarks._bench_families`) and ``cold``
 (import and first-call time in fresh interpreters, with an empty and with a
 warm numba cache, and a count of recompilations in the warm process).
 
@@ -47,13 +48,18 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import _bench_cases as cases
+from benchmarks import _bench_families as families
 from benchmarks._cli import make_output_folder, positive_int, progress_bar
 
 #: Relative agreement required between ours and every peer.
 RTOL = 1e-9
 
 SECTIONS = ["1d", "emd", "div", "kr", "small-emd", "small-div", "pairwise-div",
-            "circle", "tree", "grid", "cold"]
+            "circle", "tree", "grid", "families", "cold"]
+
+#: Sections with a runner and a table of their own (fresh interpreters).
+OWN_RUNNERS = {"families": (families.run, families.families_table,
+                            "Exact transport at scale: data families (sparse solver)")}
 
 
 # --------------------------------------------------------------------------
@@ -335,10 +341,15 @@ def render_report(results, machine, args, problems, warnings, elapsed):
         "",
     ]
     for name, (rows, notes) in results.items():
-        out += [f"## {cases.TITLES[name]}", ""]
+        title = OWN_RUNNERS[name][2] if name in OWN_RUNNERS else cases.TITLES[name]
+        out += [f"## {title}", ""]
         out += [f"- {note}" for note in notes]
         if rows is not None:
-            out += ["", section_table(rows) if name != "cold" else cold_table(rows)]
+            if name in OWN_RUNNERS:
+                table = OWN_RUNNERS[name][1](rows)
+            else:
+                table = section_table(rows) if name != "cold" else cold_table(rows)
+            out += ["", table]
         out.append("")
     out += ["## Checks", ""]
     if problems:
@@ -358,7 +369,7 @@ def plot(results, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = [n for n, (rows, _) in results.items() if rows]
+    names = [n for n, (rows, _) in results.items() if rows and n not in OWN_RUNNERS]
     if not names:
         return False
     ncols = min(3, len(names))
@@ -436,7 +447,10 @@ def parse_args(argv=None):
                "wasserstein on 5-64 points vs POT; small-div = per-call cost of KL/JS/TV on "
                "10 and 100 bins; pairwise-div = all-pairs JS vs SciPy's cdist; "
                "circle = W_1/W_2 on the circle vs POT; tree = tree W_1 vs a NumPy edge "
-               "sum; grid = image W_1 vs the dense LPs; "
+               "sum; grid = image W_1 vs the dense LPs; families = the matrix-free solver "
+               "on data families (uniform, shifted, clusters, 3-D Gaussians, photographs), "
+               "W_1 and W_2, vs the dense solver and POT's emd2_lazy, with peak memory, "
+               "rounds and arcs; "
                "cold = import and first calls in fresh interpreters, empty vs warm "
                "numba cache.  Exit status: 0 ok, 1 a value disagreed with a peer (or the "
                "warm process recompiled), 2 bad usage.",
@@ -447,12 +461,12 @@ def parse_args(argv=None):
                            "checks values, never timings")
     size.add_argument("--large", action="store_true",
                       help="add the large sizes (EMD n=8000, KR n=2000, trees of 10^7 "
-                           "nodes, 512 x 512 images)")
+                           "nodes, 512 x 512 images, families n=20,000 and 100,000)")
     parser.add_argument("--cold", action="store_true",
                         help="with --quick, run the cold-start section too")
     parser.add_argument("--sections", type=_section_list, default=None,
                         help=f"comma-separated subset of {','.join(SECTIONS)} (default: all; "
-                             "with --quick all but cold)")
+                             "with --quick all but cold and families)")
     parser.add_argument("--repeats", type=positive_int("--repeats"), default=None,
                         help="timed runs per call (default: 50 for fast calls down to 3 "
                              "for calls over 1 s; 3 with --quick); calls under 1 ms are "
@@ -464,7 +478,11 @@ def parse_args(argv=None):
     parser.add_argument("--no-plot", action="store_true", help="skip bench.png")
     args = parser.parse_args(argv)
     if args.sections is None:
-        args.sections = [s for s in SECTIONS if s != "cold" or not args.quick or args.cold]
+        # --quick skips cold and families (fresh interpreters: minutes, not
+        # seconds) unless named
+        args.sections = [s for s in SECTIONS
+                         if not args.quick or s not in ("cold", "families")
+                         or (s == "cold" and args.cold)]
     elif args.cold and "cold" not in args.sections:
         args.sections.append("cold")
     if args.quick and args.repeats is None:
@@ -517,11 +535,20 @@ def main(argv=None):
     t0 = time.perf_counter()
     machine = describe_machine()  # before the run: its load average is the others'
     plans = {name: cases.PLANS[name](quick=args.quick, large=args.large, max_n=args.max_n)
-             for name in args.sections if name != "cold"}
-    total = sum(len(c) for c, _ in plans.values()) + (3 if "cold" in args.sections else 0)
+             for name in args.sections if name != "cold" and name not in OWN_RUNNERS}
+    total = (sum(len(c) for c, _ in plans.values()) + (3 if "cold" in args.sections else 0)
+             + sum(1 for name in args.sections if name in OWN_RUNNERS))
     results, problems, warnings = {}, [], []
     with progress_bar(total, unit="case") as progress:
         for name in args.sections:
+            if name in OWN_RUNNERS:
+                rows, notes, failed = OWN_RUNNERS[name][0](
+                    quick=args.quick, large=args.large, max_n=args.max_n,
+                    progress=progress.set_description_str)
+                progress.update()
+                results[name] = (rows, notes)
+                problems += failed
+                continue
             if name == "cold":
                 result, notes, failed = run_cold(progress)
                 results[name] = (result, notes)

@@ -118,3 +118,36 @@ def test_sections_defaults():
     assert "cold" in bench.parse_args(["--quick", "--cold"]).sections
     assert bench.parse_args(["--sections", "emd,1d"]).sections == ["emd", "1d"]
     assert bench.parse_args([]).sections == bench.SECTIONS
+
+
+def test_families_table_renders_rows_and_errors():
+    from benchmarks import _bench_families as fam
+
+    ok = {"n": 10, "value": 1.0, "time": 0.5, "peak_mib": 200.0,
+          "stats": {"rounds": 3, "arcs": 1234}}
+    rows = [{"family": "uniform", "n": 10, "cost": "W_1", "sparse": ok,
+             "network_simplex": {"value": 1.0, "time": 0.25, "rel": 0.0},
+             "pot": {"error": "stopped after 5 s"}}]
+    table = fam.families_table(rows)
+    assert "| uniform | 10 | W_1 | 0.5 s | 0.20 GiB | 3 | 1,234 | 0.25 s | 2.00 |" in table
+    assert "stopped after 5 s" in table
+
+
+def test_families_child_and_disagreement(monkeypatch):
+    from benchmarks import _bench_families as fam
+
+    row = fam._child("shifted", 300, "euclidean", "sparse")
+    assert row["n"] == 300 and row["value"] > 0 and row["stats"]["rounds"] >= 1
+    dense = fam._child("shifted", 300, "euclidean", "network_simplex")
+    assert abs(dense["value"] - row["value"]) <= 1e-12 * row["value"]
+
+    def fake(family, n, metric, solver, timeout):
+        value = 1.0 if solver == "sparse" else 1.0 + 1e-6
+        return {"n": n, "value": value, "time": 1.0, "peak_mib": 100.0}
+
+    monkeypatch.setattr(fam, "_run_child", fake)
+    monkeypatch.setitem(fam.SIZES, "quick", [100])
+    monkeypatch.setitem(fam.IMAGE_SIDES, "quick", [])
+    rows, _, problems = fam.run(quick=True)
+    assert len(rows) == 2 * (len(fam._families()) - 1)
+    assert problems and all("ours 1.0" in p for p in problems)

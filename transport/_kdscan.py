@@ -13,9 +13,11 @@ Python side: build once, scan with new potentials every round.
 import numpy as np
 from numba import njit, prange
 
+from collections import namedtuple
+
 from divergences._parallel import parallel_ok
 
-from ._metrics import box_cost, cost
+from ._metrics import EUCLIDEAN, SQEUCLIDEAN, box_cost, cost
 
 __all__ = ["TargetTree", "c_transform", "scan_sources", "scan_sources_parallel",
            "build_kdtree", "LEAF_SIZE", "SCAN_PARALLEL_MIN"]
@@ -44,14 +46,24 @@ class TargetTree:
         self.lo, self.hi, self.left, self.right = lo, hi, left, right
         self.start, self.end = start, end
         self.depth = int(tree_depth(left, right))
-        self.node_max = np.empty(left.shape[0])
+        K, d = lo.shape
+        self.node_max = np.empty(K)
+        self.centre = np.ascontiguousarray(0.5 * (lo + hi))
+        self.half = np.ascontiguousarray(0.5 * (hi - lo))
+        self.slope = np.zeros((K, d))
+        self.offset = np.empty(K)
 
-    def scan(self, Q, values, thr, width, metric, p):
+    def scan(self, Q, values, thr, width, metric, p, trend=True):
         """(counts, out_j, out_val, best) of `scan_sources` for sources Q
-        against the targets with potentials `values`."""
+        against the targets with potentials `values`; `trend=False` keeps
+        only the box bounds (for comparison)."""
         vt = np.ascontiguousarray(values[self.perm])
         refresh_node_max(vt, self.left, self.right, self.start, self.end,
                          self.node_max)
+        kind = trend_kind(metric, p) if trend else NO_TREND
+        if kind != NO_TREND:
+            refresh_node_trend(self.points, vt, self.start, self.end, self.centre,
+                               self.slope, self.offset)
         n = Q.shape[0]
         out_j = np.empty((n, width), np.int64)
         out_val = np.empty((n, width))
@@ -59,10 +71,41 @@ class TargetTree:
         best = np.empty(n)
         parallel = n >= SCAN_PARALLEL_MIN and parallel_ok()
         scan = scan_sources_parallel if parallel else scan_sources
-        scan(Q, self.points, vt, self.perm, self.lo, self.hi, self.left, self.right,
-             self.start, self.end, self.node_max, self.depth, metric, p, thr, out_j,
+        bounds = NodeBounds(self.lo, self.hi, self.node_max, self.centre, self.half,
+                            self.slope, self.offset, kind, TREND_SLACK)
+        scan(Q, self.points, vt, self.perm, bounds, self.left, self.right,
+             self.start, self.end, self.depth, metric, p, thr, out_j,
              out_val, counts, best)
         return counts, out_j, out_val, best
+
+
+#: The trend bounds are lowered by this fraction of the magnitude of the
+#: terms they add up (coordinates, potentials, slopes times half-widths):
+#: ~2^8 times the rounding error of those few float64 operations, so a
+#: bound is never above the costs `cost` computes minus the potentials.
+TREND_SLACK = 2.0**-44
+
+#: Kinds of trend bound (`trend_kind`).
+NO_TREND, TREND_EUCLIDEAN, TREND_SQUARED = 0, 1, 2
+
+NodeBounds = namedtuple("NodeBounds", "lo hi node_max centre half slope offset kind slack")
+NodeBounds.__doc__ = """What the scan knows of each kd-tree node k.
+
+lo, hi : its tight bounding box; node_max : the largest potential inside;
+centre, half : the box's centre and half-widths; slope, offset : a plane
+above the potentials, v_j <= offset[k] + slope[k] . (y_j - centre[k]) for
+every target j of the node; kind : `NO_TREND`, `TREND_EUCLIDEAN` or
+`TREND_SQUARED`; slack : the relative margin taken off every trend bound.
+"""
+
+
+def trend_kind(metric, p):
+    """Which trend bound applies to the cost d^p (`NO_TREND` when none)."""
+    if metric == EUCLIDEAN and p == 1.0:
+        return TREND_EUCLIDEAN
+    if (metric == SQEUCLIDEAN and p == 1.0) or (metric == EUCLIDEAN and p == 2.0):
+        return TREND_SQUARED
+    return NO_TREND
 
 
 def c_transform(Q, P, w, metric, p):
@@ -176,6 +219,115 @@ def refresh_node_max(values, left, right, start, end, node_max):
             node_max[k] = max(node_max[left[k]], node_max[right[k]])
 
 
+@njit(**_OPTS)
+def refresh_node_trend(Yt, vt, start, end, centre, slope, offset):
+    """Per node: the least-squares plane of the potentials over its targets
+    (slope) raised until it lies above all of them (offset), so that
+    v_j <= offset[k] + slope[k] . (y_j - centre[k]) inside node k."""
+    K, d = slope.shape
+    A = np.empty((d, d))
+    r = np.empty(d)
+    zbar = np.empty(d)
+    for k in range(K):
+        s, e = start[k], end[k]
+        cnt = e - s
+        for t in range(d):
+            zbar[t] = 0.0
+        vbar = 0.0
+        for q in range(s, e):
+            vbar += vt[q]
+            for t in range(d):
+                zbar[t] += Yt[q, t] - centre[k, t]
+        vbar /= cnt
+        for t in range(d):
+            zbar[t] /= cnt
+            r[t] = 0.0
+            for w in range(d):
+                A[t, w] = 0.0
+        for q in range(s, e):
+            dv = vt[q] - vbar
+            for t in range(d):
+                zt = Yt[q, t] - centre[k, t] - zbar[t]
+                r[t] += zt * dv
+                for w in range(t + 1):
+                    A[t, w] += zt * (Yt[q, w] - centre[k, w] - zbar[w])
+        trace = 0.0
+        for t in range(d):
+            trace += A[t, t]
+        ridge = 1e-9 * trace / d + 1e-300
+        for t in range(d):
+            A[t, t] += ridge
+            for w in range(t):
+                A[w, t] = A[t, w]
+        # Gaussian elimination (symmetric positive definite: no pivoting)
+        for t in range(d):
+            for w in range(t + 1, d):
+                f = A[w, t] / A[t, t]
+                for c in range(t, d):
+                    A[w, c] -= f * A[t, c]
+                r[w] -= f * r[t]
+        for t in range(d - 1, -1, -1):
+            acc = r[t]
+            for c in range(t + 1, d):
+                acc -= A[t, c] * slope[k, c]
+            slope[k, t] = acc / A[t, t]
+        top = -np.inf
+        for q in range(s, e):
+            val = vt[q]
+            for t in range(d):
+                val -= slope[k, t] * (Yt[q, t] - centre[k, t])
+            if val > top:
+                top = val
+        offset[k] = top
+
+
+@njit(**_OPTS)
+def node_bound(X, i, b, node, metric, p):
+    """A lower bound of c(x_i, y_j) - v_j over the targets of `node`: the
+    box bound dist(x_i, box)^p - max v, and, by `b.kind`, the trend bound
+    min over the box of c(x_i, y) - offset - slope . (y - centre) (for
+    |y - x|: through its tangent plane at the centre; for |y - x|^2:
+    exactly, coordinate by coordinate), lowered by its slack."""
+    lb = box_cost(X, i, b.lo, b.hi, node, metric, p) - b.node_max[node]
+    if b.kind == NO_TREND:
+        return lb
+    d = X.shape[1]
+    mag = abs(b.offset[node])
+    if b.kind == TREND_EUCLIDEAN:
+        # |y - x| >= w . (y - x) / |w| with w = centre - x (tangent plane)
+        r2 = 0.0
+        for t in range(d):
+            w = b.centre[node, t] - X[i, t]
+            r2 += w * w
+            mag += abs(X[i, t]) + abs(b.centre[node, t])
+        r = np.sqrt(r2)
+        acc = r
+        for t in range(d):
+            g = -b.slope[node, t]
+            if r > 0.0:
+                g += (b.centre[node, t] - X[i, t]) / r
+            spread = abs(g) * b.half[node, t]
+            acc -= spread
+            mag += spread + abs(b.slope[node, t]) * b.half[node, t]
+        mag += r
+    else:
+        acc = 0.0
+        for t in range(d):
+            xt = X[i, t]
+            bt = b.slope[node, t]
+            y = xt + 0.5 * bt
+            if y < b.lo[node, t]:
+                y = b.lo[node, t]
+            elif y > b.hi[node, t]:
+                y = b.hi[node, t]
+            gap = y - xt
+            lin = bt * (y - b.centre[node, t])
+            acc += gap * gap - lin
+            mag += gap * gap + abs(lin) + (abs(xt) + abs(y)) * (2.0 * abs(gap) + abs(bt))
+    trend = acc - b.offset[node] - b.slack * mag
+    return trend if trend > lb else lb
+
+
 # --------------------------------------------------------------------------
 # All-pairs dual scan
 # --------------------------------------------------------------------------
@@ -188,7 +340,7 @@ def _is_point(lo, hi, node):
 
 
 @njit(**_OPTS)
-def _scan_one(i, X, Yt, vt, perm, lo, hi, left, right, start, end, node_max,
+def _scan_one(i, X, Yt, vt, perm, bounds, left, right, start, end,
               metric, p, thr, out_j, out_val, stack, stack_lb):
     """One source of `scan_sources`; returns (count, best)."""
     width = out_j.shape[1]
@@ -196,7 +348,7 @@ def _scan_one(i, X, Yt, vt, perm, lo, hi, left, right, start, end, node_max,
     count = 0
     best = np.inf
     sp = 0
-    lb = box_cost(X, i, lo, hi, 0, metric, p) - node_max[0]
+    lb = node_bound(X, i, bounds, 0, metric, p)
     stack[0] = 0
     stack_lb[0] = lb
     sp = 1
@@ -210,11 +362,12 @@ def _scan_one(i, X, Yt, vt, perm, lo, hi, left, right, start, end, node_max,
         if stack_lb[sp] >= limit:
             continue
         if left[node] < 0:
-            if _is_point(lo, hi, node):
+            if _is_point(bounds.lo, bounds.hi, node):
                 # all points of the leaf coincide (the kd-tree cannot split
-                # them): the bound is then the exact minimum of the leaf,
-                # and only the pairs wanted in the buffer need a look
-                lb = stack_lb[sp]
+                # them): the box bound is then the exact minimum of the
+                # leaf, and only the pairs wanted in the buffer need a look
+                lb = (box_cost(X, i, bounds.lo, bounds.hi, node, metric, p)
+                      - bounds.node_max[node])
                 if lb < best:
                     best = lb
                 if lb >= climit:
@@ -237,8 +390,8 @@ def _scan_one(i, X, Yt, vt, perm, lo, hi, left, right, start, end, node_max,
             continue
         l = left[node]
         r = right[node]
-        lb_l = box_cost(X, i, lo, hi, l, metric, p) - node_max[l]
-        lb_r = box_cost(X, i, lo, hi, r, metric, p) - node_max[r]
+        lb_l = node_bound(X, i, bounds, l, metric, p)
+        lb_r = node_bound(X, i, bounds, r, metric, p)
         # push the farther child first so the nearer one is searched first
         if lb_l <= lb_r:
             stack[sp] = r
@@ -255,8 +408,8 @@ def _scan_one(i, X, Yt, vt, perm, lo, hi, left, right, start, end, node_max,
 
 
 @njit(**_OPTS)
-def _scan_task(task, X, Yt, vt, perm, lo, hi, left, right, start, end,
-               node_max, depth, metric, p, thr, out_j, out_val, counts, best):
+def _scan_task(task, X, Yt, vt, perm, bounds, left, right, start, end,
+               depth, metric, p, thr, out_j, out_val, counts, best):
     n = X.shape[0]
     # a depth-first search that pushes two children per node popped holds
     # at most depth + 1 nodes
@@ -264,12 +417,12 @@ def _scan_task(task, X, Yt, vt, perm, lo, hi, left, right, start, end,
     stack_lb = np.empty(depth + 2)
     for i in range(task * SCAN_CHUNK, min((task + 1) * SCAN_CHUNK, n)):
         counts[i], best[i] = _scan_one(
-            i, X, Yt, vt, perm, lo, hi, left, right, start, end, node_max,
+            i, X, Yt, vt, perm, bounds, left, right, start, end,
             metric, p, thr, out_j, out_val, stack, stack_lb)
 
 
 @njit(**_OPTS)
-def scan_sources(X, Yt, vt, perm, lo, hi, left, right, start, end, node_max,
+def scan_sources(X, Yt, vt, perm, bounds, left, right, start, end,
                  depth, metric, p, thr, out_j, out_val, counts, best):
     """Dual scan over all pairs without forming the cost matrix (serial).
 
@@ -277,27 +430,26 @@ def scan_sources(X, Yt, vt, perm, lo, hi, left, right, start, end, node_max,
     ``out_j[i, :counts[i]]`` the (at most ``out_j.shape[1]``) targets of
     smallest ``c(x_i, y_j) - v_j < thr[i]``, in increasing order (values in
     ``out_val``).  ``Yt``/``vt`` are the targets and their potentials in
-    kd-tree order, ``perm`` maps tree order to target indices, ``node_max``
-    the largest ``vt`` per node, ``depth`` the tree's depth (`tree_depth`).
-    A node is skipped when ``dist(x_i, box)^p - node_max`` shows it holds
-    neither a smaller minimum nor a wanted pair,
+    kd-tree order, ``perm`` maps tree order to target indices, ``bounds``
+    the `NodeBounds`, ``depth`` the tree's depth (`tree_depth`).
+    A node is skipped when `node_bound` shows it holds neither a smaller
+    minimum nor a wanted pair,
     so no pair is skipped that could change the result.  Returns the total
     count.
     """
     n_tasks = (X.shape[0] + SCAN_CHUNK - 1) // SCAN_CHUNK
     for task in range(n_tasks):
-        _scan_task(task, X, Yt, vt, perm, lo, hi, left, right, start, end,
-                   node_max, depth, metric, p, thr, out_j, out_val, counts, best)
+        _scan_task(task, X, Yt, vt, perm, bounds, left, right, start, end,
+                   depth, metric, p, thr, out_j, out_val, counts, best)
     return counts.sum()
 
 
 @njit(parallel=True, **_OPTS)
-def scan_sources_parallel(X, Yt, vt, perm, lo, hi, left, right, start, end,
-                          node_max, depth, metric, p, thr, out_j, out_val, counts,
-                          best):
+def scan_sources_parallel(X, Yt, vt, perm, bounds, left, right, start, end,
+                          depth, metric, p, thr, out_j, out_val, counts, best):
     """Parallel twin of `scan_sources` (blocks of sources across threads)."""
     n_tasks = (X.shape[0] + SCAN_CHUNK - 1) // SCAN_CHUNK
     for task in prange(n_tasks):
-        _scan_task(task, X, Yt, vt, perm, lo, hi, left, right, start, end,
-                   node_max, depth, metric, p, thr, out_j, out_val, counts, best)
+        _scan_task(task, X, Yt, vt, perm, bounds, left, right, start, end,
+                   depth, metric, p, thr, out_j, out_val, counts, best)
     return counts.sum()

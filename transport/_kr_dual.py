@@ -21,6 +21,7 @@ from divergences import align
 from divergences._parallel import parallel_ok
 
 from . import _kr_kernels as kern
+from ._kdscan import TargetTree, c_transform
 from ._metrics import METRICS, pair_costs, validate_metric
 from ._results import warn_uncertified
 from ._scaling import cloud_scale
@@ -51,6 +52,13 @@ HIGHS_TOL = 1e-10
 #: scratch: slower at 4000 atoms (2.0 s vs 1.7 s), even at 6000, faster at
 #: 8000 (6.5 s vs 10-12 s) and 16000 (27-30 s vs 38 s).
 IPM_MIN = 6000
+
+#: Add `_transport_pairs` to the first LP.
+TRANSPORT_PAIRS = True
+
+#: Find violated pairs with the kd-tree scan (`_tree_violations`) rather
+#: than by touching all N^2 pairs.
+TREE_SCAN = True
 
 #: From this many atoms, the all-pairs kernels run their parallel twins.
 KR_PARALLEL_MIN = 1500
@@ -157,7 +165,11 @@ class KRDualResult:
 
 
 def _inf_convolution(Z, X, f, code, out):
-    if Z.shape[0] * X.shape[0] >= KR_PARALLEL_MIN**2 and parallel_ok():
+    """out[i] = min_k d(z_i, x_k) + f_k (exact)."""
+    if TREE_SCAN and Z.shape[0] * X.shape[0] >= KR_PARALLEL_MIN**2:
+        # the kd-tree c-transform with potentials -f: exact, pruned
+        out[:] = c_transform(Z, X, -f, code, 1.0)
+    elif Z.shape[0] * X.shape[0] >= KR_PARALLEL_MIN**2 and parallel_ok():
         kern.inf_convolution_parallel(Z, X, f, code, out)
     else:
         kern.inf_convolution(Z, X, f, code, out)
@@ -316,6 +328,25 @@ class _PairLP:
         return np.array(self.h.getSolution().row_dual, dtype=np.float64), None
 
 
+def _transport_pairs(X, c, metric):
+    """Pairs that follow the data: each supplying atom (c > 0) against the
+    demanding atoms (c < 0) nearest to it once moved by the shift between
+    the two sides' barycentres -- where its constraint f_k - f_l <= d_kl is
+    likely to bind when the clouds lie far apart (the k-NN pairs within
+    one cloud never reach across)."""
+    supply = np.flatnonzero(c > 0)
+    demand = np.flatnonzero(c < 0)
+    k = min(INITIAL_NEIGHBOURS, demand.size)
+    if supply.size == 0 or k == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    ws, wd = c[supply], -c[demand]
+    shift = (wd @ X[demand]) / wd.sum() - (ws @ X[supply]) / ws.sum()
+    _, nbr = cKDTree(X[demand]).query(X[supply] + shift, k=k,
+                                      p=METRICS[metric].minkowski)
+    nbr = np.asarray(nbr, np.int64).reshape(supply.size, k)
+    return np.repeat(supply, k), demand[nbr.ravel()]
+
+
 def _initial_pairs(X, metric):
     """A strongly connected starting set: k-NN pairs and a chain, both ways."""
     n = X.shape[0]
@@ -343,7 +374,10 @@ def _generate(X, c, metric, max_rounds):
     Xs = np.ascontiguousarray((X - lo) / scale)
     lp = _PairLP(Xs, c, code)
     lp.add_pairs(*_initial_pairs(Xs, metric))
+    if TRANSPORT_PAIRS:
+        lp.add_pairs(*_transport_pairs(Xs, c, metric))
     n = X.shape[0]
+    tree = TargetTree(Xs) if TREE_SCAN else None
     out_l = np.empty((n, ROW_WIDTH), dtype=np.int64)
     out_v = np.empty((n, ROW_WIDTH))
     counts = np.empty(n, dtype=np.int64)
@@ -360,7 +394,11 @@ def _generate(X, c, metric, max_rounds):
         if error is not None:
             return f, f"lp_error: {error}", n_iter, lp.n_pairs
         f = fs * scale
-        total = scan(Xs, fs, code, VIOLATION_RTOL, lp.keys, out_l, out_v, counts)
+        total = -1
+        if tree is not None:
+            total = _tree_violations(tree, Xs, fs, code, lp.keys, out_l, counts)
+        if total < 0:  # no tree, or violated pairs all held already
+            total = scan(Xs, fs, code, VIOLATION_RTOL, lp.keys, out_l, out_v, counts)
         if total == 0:
             return f, "optimal", n_iter, lp.n_pairs
         if n_iter >= max_rounds:
@@ -368,6 +406,35 @@ def _generate(X, c, metric, max_rounds):
         mask = np.arange(ROW_WIDTH) < counts[:, None]
         rows = np.broadcast_to(np.arange(n)[:, None], mask.shape)[mask]
         lp.add_pairs(rows, out_l[mask])
+
+
+def _tree_violations(tree, X, f, code, present, out_l, counts):
+    """The kd-tree scan of `transport._kdscan` as the violation finder:
+    f_k - f_l - d(x_k, x_l) > tol is d(x_k, x_l) - (-f_l) < f_k - tol, a
+    c-transform query with potentials -f, pruned by the tree's bounds
+    instead of touching all N^2 pairs.  Fills out_l / counts with the most
+    violated pairs not yet held; returns their total, 0 when no pair is
+    violated, or -1 when the pairs found are all held already (the caller
+    then runs the exhaustive scan, which skips held pairs)."""
+    n = X.shape[0]
+    width = out_l.shape[1]
+    found, cols, _, _ = tree.scan(X, -f, f - VIOLATION_RTOL, width, code, 1.0)
+    if not found.any():
+        counts[:] = 0
+        return 0
+    mask = np.arange(width)[None, :] < found[:, None]
+    rows = np.broadcast_to(np.arange(n)[:, None], mask.shape)[mask]
+    keys = rows.astype(np.int64) * n + cols[mask]
+    held = np.isin(keys, present, assume_unique=False)
+    if held.all():
+        return -1
+    new = np.zeros_like(mask)
+    new[mask] = ~held
+    counts[:] = new.sum(axis=1)
+    # compact each row's new columns to its front
+    order = np.argsort(~new, axis=1, kind="stable")
+    out_l[:] = np.take_along_axis(cols, order, axis=1)
+    return int(counts.sum())
 
 
 def _solve_lp(support, p, q, metric, max_rounds=DEFAULT_MAX_ROUNDS):
@@ -462,15 +529,21 @@ def kr_dual(u_values, v_values, u_weights=None, v_weights=None, *,
     On the line (d = 1) the critic has slope -sign(F_P - F_Q) between
     consecutive atoms, in O(N log N).  In R^d the LP is solved by HiGHS with
     constraint generation.  It starts from the pairs of k nearest neighbours
-    and a chain along the first coordinate (both directions); each round
-    scans all N^2 pairs (O(N) memory), adds the 8 worst new violators of each
-    row and re-solves from the previous basis; it stops when no pair is
+    and a chain along the first coordinate (both directions), plus each
+    supplying atom against the demanding atoms nearest to it once moved by
+    the shift between the two sides' barycentres (so that far-apart clouds
+    start with pairs across the gap); each round scans all N^2 pairs through
+    a kd-tree (a violated pair is a c-transform query with potentials -f;
+    whole nodes are skipped by bounds, none that could hold a violation),
+    adds the 8 worst new violators of each row and re-solves from the
+    previous basis; it stops when no pair is
     violated by more than 1e-10 times the support's diameter.  HiGHS holds
     the LP's dual, a transshipment problem over the pairs held, whose row
     duals are f (new constraints are new columns).  Atoms with p_k = q_k
     stay out of the LP (W_1 only depends on P - Q).  A final repair
     f_k <- min_l (f_l + d(x_k, x_l)) makes f exactly 1-Lipschitz on the
-    support, and `value` is computed from the repaired f.
+    support (the same exact kd-tree query), and `value` is computed from the
+    repaired f.
 
     The critic is defined up to an additive constant; it is normalised so
     that its mean under the mixture (P + Q) / 2 is zero.  `critic` is the

@@ -24,9 +24,10 @@ from ._scaling import cloud_scale, degree, scale_back, times_power_of_two
 from ._sparse import solve_sparse_solution
 from ._validation import (_all_finite, validate_metric, validate_p,
                           validate_point_clouds)
+from ._wasserstein_1d import wasserstein_1d
 
-__all__ = ["solve", "cost_matrix", "choose_method", "solve_scaled", "METHODS",
-           "SPARSE_MIN_PAIRS"]
+__all__ = ["solve", "cost_matrix", "choose_method", "auto_method", "travel_feature",
+           "solve_scaled", "METHODS", "SPARSE_MIN_PAIRS"]
 
 _TINY = np.finfo(np.float64).tiny
 
@@ -129,19 +130,81 @@ METHODS = {
     "sparse": _sparse,
 }
 
-#: From this many pairs, "auto" uses the matrix-free sparse solver for 2-D
-#: and 3-D clouds.  Measured dense time / sparse time on uniform 2-D clouds:
-#: 0.36 at 500 x 500, ~0.9-1.0 at 1000 x 1000, 1.5 at 1500 x 1500, 2.5-3.1
-#: at 4000 x 4000; 0.53 at 300 x 3000, 1.18 at 200 x 5000.
+#: From this many pairs, "auto" considers the matrix-free sparse solver for
+#: 2-D and 3-D clouds.  Measured dense time / sparse time on uniform 2-D
+#: clouds: 0.36 at 500 x 500, ~0.9-1.0 at 1000 x 1000, 1.5 at 1500 x 1500,
+#: 2.5-3.1 at 4000 x 4000; 0.53 at 300 x 3000, 1.18 at 200 x 5000.
 SPARSE_MIN_PAIRS = 2_250_000
 
+#: "Far travel": the largest 1-D W_1 between the clouds' coordinate
+#: marginals (a lower bound of W_1) above this fraction of the joint
+#: bounding box's diagonal.  The families benchmark (`python -m
+#: benchmarks.bench --sections families`) measured 0.003-0.004 for two
+#: uniform squares and 0.07-0.28 for the families on which the dense
+#: solver was faster (shifted squares, clusters against a Gaussian, 3-D
+#: Gaussians 1 apart per axis): mass that travels far makes the sparse
+#: solver's dual scans and rounds expensive, not the dense simplex.
+FAR_TRAVEL = 0.03
 
-def choose_method(n, m, d):
-    """The exact LP method "auto" picks: the dense network simplex for small
-    clouds, the matrix-free column generation for large ones (d <= 3)."""
-    if d <= 3 and n * m >= SPARSE_MIN_PAIRS:
-        return "sparse"
-    return "network_simplex"
+#: With far travel, a cost d^1 (W_1: degenerate, many near-tied pairs) stays
+#: on the dense solver up to this many pairs.  Dense / sparse time in the
+#: families benchmark (load ~2): at 2000 x 2000 0.24 (shifted, clusters,
+#: gauss3d); at 6000 x 6000 0.53 / 0.75 / 0.46 (and 1.8 on two photographs
+#: on one 64 x 64 grid, identical supports, which go sparse: see
+#: `choose_method`).  Beyond it the matrix alone takes over 288 MB.
+FAR_DENSE_MAX_PAIRS_LINEAR = 36_000_000
+
+#: ... and any other cost (d^2, sqeuclidean) up to this many: dense / sparse
+#: at 2000 x 2000: 1.22 shifted, 0.39 clusters, 0.68 gauss3d; at 6000 x 6000
+#: the sparse solver was faster or within 1.07x on every family.
+FAR_DENSE_MAX_PAIRS = 4_000_000
+
+
+def travel_feature(X, Y, a, b):
+    """max over coordinates of W_1 between the marginals, divided by the
+    diagonal of the joint bounding box (0 when the box is a point); O(n log
+    n), a lower bound of W_1 / diameter for the euclidean cost."""
+    lo = np.minimum(X.min(axis=0), Y.min(axis=0))
+    hi = np.maximum(X.max(axis=0), Y.max(axis=0))
+    diam = float(np.sqrt(np.sum((hi - lo) ** 2)))
+    if not diam > 0:
+        return 0.0
+    w = max(wasserstein_1d(X[:, t], Y[:, t], a, b) for t in range(X.shape[1]))
+    return w / diam
+
+
+def choose_method(n, m, d, *, linear_cost=True, travel=0.0, same_support=False):
+    """The exact LP method "auto" picks (pure).
+
+    The dense network simplex below `SPARSE_MIN_PAIRS` pairs and above 3-D;
+    else the matrix-free column generation, except when mass travels far
+    (``travel`` = `travel_feature` above `FAR_TRAVEL`) and the problem is
+    small enough that the dense solver was measured faster:
+    `FAR_DENSE_MAX_PAIRS_LINEAR` pairs for a cost d^1 (`linear_cost`),
+    `FAR_DENSE_MAX_PAIRS` for others.  Histograms on one common support
+    (`same_support`, e.g. two images on one pixel grid) go sparse: there the
+    dense solver was the slower one (1.8x at 64 x 64 pixels).
+    """
+    pairs = n * m
+    if d > 3 or pairs < SPARSE_MIN_PAIRS:
+        return "network_simplex"
+    if travel > FAR_TRAVEL and not same_support:
+        limit = FAR_DENSE_MAX_PAIRS_LINEAR if linear_cost else FAR_DENSE_MAX_PAIRS
+        if pairs <= limit:
+            return "network_simplex"
+    return "sparse"
+
+
+def auto_method(X, Y, a, b, metric, p):
+    """`choose_method` on validated clouds (computes the cheap features only
+    where they can change the choice)."""
+    n, m, d = X.shape[0], Y.shape[0], X.shape[1]
+    if d > 3 or n * m < SPARSE_MIN_PAIRS or n * m > FAR_DENSE_MAX_PAIRS_LINEAR:
+        return choose_method(n, m, d)
+    linear = p == 1.0 and metric != "sqeuclidean"
+    same = X.shape == Y.shape and bool(np.array_equal(X, Y))
+    return choose_method(n, m, d, linear_cost=linear,
+                         travel=travel_feature(X, Y, a, b), same_support=same)
 
 
 def _validated_method(method, methods):
@@ -185,9 +248,9 @@ def solve_scaled(X, Y, a, b, metric, p, method):
     originals are 2^k times its own.  No warning: the caller applies the
     uncertified rule.
     """
-    if method == "auto":
-        method = choose_method(X.shape[0], Y.shape[0], X.shape[1])
     scaled = cloud_scale(X, Y, metric, p)
+    if method == "auto":
+        method = auto_method(scaled.X, scaled.Y, a, b, metric, p)
     sol = METHODS[method](scaled.X, scaled.Y, a, b, metric, p)
     _check_power_underflow(sol, scaled.X, scaled.Y, metric, p)
     return sol, scaled.exponent * p * degree(metric)
@@ -227,8 +290,10 @@ def solve(u_values, v_values, u_weights=None, v_weights=None, *, p=1,
         Ground metric d: "euclidean" (default), "sqeuclidean", "cityblock"
         or "chebyshev".
     method : str, optional
-        "auto" (default): the dense network simplex below 2.25e6 pairs, the
-        sparse solver above (d <= 3); "network_simplex": the exact LP on the
+        "auto" (default): the dense network simplex below 2.25e6 pairs and
+        above 3-D; the sparse solver above that size, except where mass
+        travels far (measured from the coordinate marginals) and the dense
+        solver was measured faster (see `choose_method`); "network_simplex": the exact LP on the
         dense cost matrix; "sparse": the exact LP by column generation
         without the cost matrix (certified over all pairs).
 
