@@ -9,6 +9,7 @@ EXPECTED = {
     "transport": {
         "wasserstein_1d",
         "wasserstein",
+        "pairwise",
         "solve",
         "emd",
         "emd2",

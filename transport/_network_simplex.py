@@ -4,6 +4,9 @@ Two ways in, both exact:
 
 * `solve_dense` -- a transport problem on a dense cost matrix (read in
   place), solved from the artificial tree;
+* `solve_dense_pairs` -- many such problems between histogram rows over
+  one cost matrix, each solved the way `solve_dense` solves it and
+  certified, in compiled code spread over threads (`_simplex_batch`);
 * `ArcSimplex` -- a min-cost flow on an arc list that can grow: start from
   the artificial tree or from a feasible forest (`ArcSimplex.artificial`,
   `ArcSimplex.from_forest`), `run` to optimality, append arcs, `run` again
@@ -18,12 +21,15 @@ input: the public wrappers do.
 """
 
 from collections import namedtuple
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from ._certify import max_abs
 from ._results import INFEASIBLE, NUMERICAL, OPTIMAL
-from ._simplex_kernels import run_arcs_kernel, solve_dense_kernel
+from ._simplex_batch import solve_pairs_kernel
+from ._simplex_kernels import (dense_block_rows, dense_plan_cost, run_arcs_kernel,
+                               solve_dense_kernel)
 from ._simplex_tree import artificial_tree, forest_tree
 
 __all__ = [
@@ -35,6 +41,7 @@ __all__ = [
     "solve_arcs",
     "ArcSimplex",
     "transport_art_cost",
+    "solve_dense_pairs",
 ]
 
 #: An arc enters when its reduced cost is below -PRICE_RTOL * scale, scale
@@ -49,10 +56,6 @@ PRICE_RTOL = 2.0**-44  # 5.7e-14
 #: Default pivot cap.  The strongly feasible tree rules out cycling, so the
 #: cap is a backstop against pathological inputs, not a normal way to stop.
 DEFAULT_MAX_PIVOTS = 100_000_000
-
-#: Dense pricing block: about DENSE_BLOCK_FACTOR * sqrt(n * m) arcs, whole
-#: rows of M at a time.
-DENSE_BLOCK_FACTOR = 1.0
 
 #: Arc-list pricing block: about ARC_BLOCK_FACTOR * sqrt(#arcs priced).
 #: Smaller than the dense one: the arc lists here are stored source by
@@ -120,16 +123,16 @@ def solve_dense(a, b, M, *, max_pivots, max_abs_cost=None):
         max_abs_cost = float(max_abs(M))
     scale = _scale(max_abs_cost)
     tol = PRICE_RTOL * scale
-    block_rows = max(1, int(round(DENSE_BLOCK_FACTOR * np.sqrt(n * m) / m)))
     tree, n_iter, status = solve_dense_kernel(
-        a, b, M, max_pivots, transport_art_cost(max_abs_cost), tol, block_rows)
+        a, b, M, max_pivots, transport_art_cost(max_abs_cost), tol,
+        dense_block_rows(n, m))
     N = n + m
     arcs, flows, artificial = _basis(tree, N)
     if status == OPTIMAL and artificial > _ARTIFICIAL_RTOL * float(a.sum()):
         status = NUMERICAL  # cannot happen with art_cost > max M
     rows = arcs // m
     cols = arcs % m
-    cost = float(np.dot(flows, M[rows, cols]))
+    cost = float(dense_plan_cost(tree, M, N))
     u = -tree.pi[:n]
     v = tree.pi[n:N].copy()
     return DenseSolution(rows, cols, flows, u, v, cost, int(status), int(n_iter))
@@ -222,3 +225,44 @@ def solve_arcs(supply, src, dst, cost, *, max_pivots, art_cost=None):
         status = INFEASIBLE
     total = float(np.dot(flows, cost[arcs]))
     return ArcsSolution(arcs, flows, simplex.pi.copy(), total, int(status), int(n_iter))
+
+
+#: Pairs per task of `solve_dense_pairs`: small enough to balance the
+#: threads, large enough that the Python call per task is negligible.
+PAIRS_PER_TASK = 2048
+
+
+def solve_dense_pairs(U, V, u_sums, v_sums, M, pair_i, pair_j, p, *,
+                      max_pivots, rtol, workers):
+    """Exact W_p between U[pair_i[t]] and V[pair_j[t]] for every t, each pair
+    solved and certified in compiled code (`_simplex_batch`).
+
+    U (n, k), V (n', l): C-contiguous float64 histograms, validated, rows of
+    equal mass up to rounding; u_sums, v_sums their NumPy row sums; M (k, l)
+    the costs d^p.  `workers` threads share the pairs (the kernel releases
+    the GIL).  Returns (distances, status, pivots), one entry per pair; a
+    distance is NaN where status is not OPTIMAL (see
+    `_simplex_batch.UNCERTIFIED` for the extra code).
+    """
+    total = pair_i.shape[0]
+    out = np.empty(total)
+    status = np.empty(total, np.int64)
+    pivots = np.empty(total, np.int64)
+
+    def run(start, stop):
+        solve_pairs_kernel(U, V, u_sums, v_sums, M, pair_i[start:stop],
+                           pair_j[start:stop], float(p), PRICE_RTOL, max_pivots,
+                           rtol, out[start:stop], status[start:stop],
+                           pivots[start:stop])
+
+    bounds = [(s, min(s + PAIRS_PER_TASK, total))
+              for s in range(0, total, PAIRS_PER_TASK)]
+    if workers <= 1 or len(bounds) <= 1:
+        for start, stop in bounds:
+            run(start, stop)
+    else:
+        # A pool per call: nothing process-wide to re-create after a fork.
+        with ThreadPoolExecutor(max_workers=min(workers, len(bounds))) as pool:
+            for future in [pool.submit(run, s, e) for s, e in bounds]:
+                future.result()
+    return out, status, pivots

@@ -31,7 +31,8 @@ from numba import njit
 from ._results import MAX_PIVOTS, NUMERICAL, OPTIMAL
 from ._simplex_tree import artificial_tree, refresh_flows, refresh_potentials
 
-__all__ = ["pivot", "solve_dense_kernel", "run_arcs_kernel"]
+__all__ = ["pivot", "solve_dense_kernel", "run_arcs_kernel", "dense_block_rows",
+           "dense_plan_cost"]
 
 _OPTS = dict(cache=True, nogil=True)
 
@@ -265,6 +266,31 @@ def _price_arcs(src, dst, cost, pi, start, block, tol, first):
 # --------------------------------------------------------------------------
 # Pivot loops
 # --------------------------------------------------------------------------
+#: Dense pricing block: about DENSE_BLOCK_FACTOR * sqrt(n * m) arcs, whole
+#: rows of M at a time.
+DENSE_BLOCK_FACTOR = 1.0
+
+
+@njit(**_OPTS)
+def dense_block_rows(n, m):
+    """Rows of M per pricing block of the dense solve (at least one)."""
+    return max(1, int(np.rint(DENSE_BLOCK_FACTOR * np.sqrt(n * m) / m)))
+
+
+@njit(**_OPTS)
+def dense_plan_cost(tree, M, N):
+    """<plan, M> of the final tree of a dense solve (N = n + m nodes), summed
+    in the order of the nodes: every caller gets the same rounding."""
+    m = M.shape[1]
+    cost = 0.0
+    for w in range(N):
+        e = tree.pred[w]
+        f = tree.flow[w]
+        if e >= 0 and f > 0.0:
+            cost += f * M[e // m, e % m]
+    return cost
+
+
 @njit(**_OPTS)
 def solve_dense_kernel(a, b, M, max_pivots, art_cost, tol, block_rows):
     """Network simplex on the complete bipartite graph of M (read in place),
