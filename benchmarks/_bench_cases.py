@@ -138,9 +138,14 @@ def plan_1d(quick=False, large=False, max_n=None):
 # Dense discrete EMD
 # --------------------------------------------------------------------------
 def _wasserstein_pkg():
+    """The `wasserstein` package, or None when its compiled part does not
+    load (it is loaded lazily, on first attribute access; the wheels are
+    built against NumPy 1 and fail beside NumPy 2)."""
     try:
-        return importlib.import_module("wasserstein")
-    except ImportError:
+        module = importlib.import_module("wasserstein")
+        module.EMD  # noqa: B018  (triggers the lazy load)
+        return module
+    except (ImportError, AttributeError):
         return None
 
 
