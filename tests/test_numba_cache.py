@@ -42,6 +42,7 @@ transport.emd2(None, None, M)
 transport.certify(res, None, None, M)
 transport.kr_dual(X, Y).critic(X)
 transport.kr_dual(p, q)
+transport.pairwise(rng.random((4, 30)), rng.random((3, 30)), support=X)
 
 stats = {k: [sum(d.stats.cache_hits.values()), sum(d.stats.cache_misses.values()),
              len(d.signatures)] for k, d in dispatchers()}
