@@ -27,7 +27,7 @@ import numpy as np
 
 from ._certify import max_abs
 from ._results import INFEASIBLE, NUMERICAL, OPTIMAL
-from ._simplex_batch import solve_pairs_kernel
+from ._simplex_batch import solve_rows_kernel
 from ._simplex_kernels import (dense_block_rows, dense_plan_cost, run_arcs_kernel,
                                solve_dense_kernel)
 from ._simplex_tree import artificial_tree, forest_tree
@@ -227,42 +227,65 @@ def solve_arcs(supply, src, dst, cost, *, max_pivots, art_cost=None):
     return ArcsSolution(arcs, flows, simplex.pi.copy(), total, int(status), int(n_iter))
 
 
-#: Pairs per task of `solve_dense_pairs`: small enough to balance the
-#: threads, large enough that the Python call per task is negligible.
+#: Pairs per task of `solve_dense_pairs` (at least one row of U each):
+#: small enough to balance the threads, large enough that the Python call
+#: per task is negligible.
 PAIRS_PER_TASK = 2048
 
+#: Uncertified pairs each task records by index (all are counted).
+RECORDED_PER_TASK = 16
 
-def solve_dense_pairs(U, V, u_sums, v_sums, M, pair_i, pair_j, p, *,
-                      max_pivots, rtol, workers):
-    """Exact W_p between U[pair_i[t]] and V[pair_j[t]] for every t, each pair
-    solved and certified in compiled code (`_simplex_batch`).
 
-    U (n, k), V (n', l): C-contiguous float64 histograms, validated, rows of
+def _row_tasks(n, m, symmetric):
+    """Row ranges [start, stop) of about PAIRS_PER_TASK pairs each (pure)."""
+    per_row = np.arange(n - 1, -1, -1) if symmetric else np.full(n, m)
+    ends = np.cumsum(per_row)
+    tasks = []
+    start = 0
+    while start < n:
+        done = ends[start - 1] if start else 0
+        stop = int(np.searchsorted(ends, done + PAIRS_PER_TASK, side="right"))
+        stop = min(max(stop, start + 1), n)
+        tasks.append((start, stop))
+        start = stop
+    return tasks
+
+
+def solve_dense_pairs(U, V, u_sums, v_sums, M, p, D, *, max_pivots, rtol,
+                      workers):
+    """Exact W_p between the rows of U and of V into D (n, m), each pair
+    solved and certified in compiled code (`_simplex_batch`); V None: U
+    against itself, the pairs i < j solved once and mirrored (the diagonal
+    of D is left as it is).
+
+    U (n, k), V (m, l): C-contiguous float64 histograms, validated, rows of
     equal mass up to rounding; u_sums, v_sums their NumPy row sums; M (k, l)
-    the costs d^p.  `workers` threads share the pairs (the kernel releases
-    the GIL).  Returns (distances, status, pivots), one entry per pair; a
-    distance is NaN where status is not OPTIMAL (see
-    `_simplex_batch.UNCERTIFIED` for the extra code).
+    the costs d^p.  `workers` threads share row ranges (the kernel releases
+    the GIL).  Returns (count, bad): how many pairs were not certified (NaN
+    in D) and a list of (i, j, status) for some of them.
     """
-    total = pair_i.shape[0]
-    out = np.empty(total)
-    status = np.empty(total, np.int64)
-    pivots = np.empty(total, np.int64)
+    symmetric = V is None
+    if symmetric:
+        V, v_sums = U, u_sums
+    tasks = _row_tasks(U.shape[0], V.shape[0], symmetric)
 
     def run(start, stop):
-        solve_pairs_kernel(U, V, u_sums, v_sums, M, pair_i[start:stop],
-                           pair_j[start:stop], float(p), PRICE_RTOL, max_pivots,
-                           rtol, out[start:stop], status[start:stop],
-                           pivots[start:stop])
+        bad_i = np.empty(RECORDED_PER_TASK, np.int64)
+        bad_j = np.empty(RECORDED_PER_TASK, np.int64)
+        bad_status = np.empty(RECORDED_PER_TASK, np.int64)
+        count = solve_rows_kernel(U, V, u_sums, v_sums, M, start, stop, symmetric,
+                                  float(p), PRICE_RTOL, max_pivots, rtol, D,
+                                  bad_i, bad_j, bad_status)
+        kept = min(count, RECORDED_PER_TASK)
+        return count, list(zip(bad_i[:kept].tolist(), bad_j[:kept].tolist(),
+                               bad_status[:kept].tolist()))
 
-    bounds = [(s, min(s + PAIRS_PER_TASK, total))
-              for s in range(0, total, PAIRS_PER_TASK)]
-    if workers <= 1 or len(bounds) <= 1:
-        for start, stop in bounds:
-            run(start, stop)
+    if workers <= 1 or len(tasks) <= 1:
+        results = [run(start, stop) for start, stop in tasks]
     else:
         # A pool per call: nothing process-wide to re-create after a fork.
-        with ThreadPoolExecutor(max_workers=min(workers, len(bounds))) as pool:
-            for future in [pool.submit(run, s, e) for s, e in bounds]:
-                future.result()
-    return out, status, pivots
+        with ThreadPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
+            results = list(pool.map(lambda task: run(*task), tasks))
+    count = sum(c for c, _ in results)
+    bad = [entry for _, entries in results for entry in entries]
+    return count, bad

@@ -135,19 +135,19 @@ def pairwise_costs(support, cost, metric, p, symmetric):
     return C ** p if p != 1.0 else C
 
 
-def _warn_uncertified(status, rows, cols, n_pairs):
-    bad = np.flatnonzero(status != 0)
-    for t in bad[:MAX_PAIR_WARNINGS]:
+def _warn_uncertified(count, bad, row_offset, col_offset):
+    bad = sorted(bad)
+    for i, j, code in bad[:MAX_PAIR_WARNINGS]:
         warnings.warn(
-            f"pairwise: the pair (i, j) = ({int(rows[t])}, {int(cols[t])}) "
+            f"pairwise: the pair (i, j) = ({i + row_offset}, {j + col_offset}) "
             f"could not be proven optimal (status "
-            f"{_REASONS.get(int(status[t]), 'numerical_error')!r}); its "
-            f"distance is NaN.",
+            f"{_REASONS.get(code, 'numerical_error')!r}); its distance is NaN.",
             UncertifiedWarning, stacklevel=user_stacklevel())
-    if bad.size > MAX_PAIR_WARNINGS:
+    shown = min(len(bad), MAX_PAIR_WARNINGS)
+    if count > shown:
         warnings.warn(
-            f"pairwise: {bad.size - MAX_PAIR_WARNINGS} more pairs (of "
-            f"{n_pairs}) could not be proven optimal; their distances are NaN.",
+            f"pairwise: {count - shown} more pairs could not be proven "
+            f"optimal; their distances are NaN.",
             UncertifiedWarning, stacklevel=user_stacklevel())
 
 
@@ -161,35 +161,24 @@ def distance_block(U, V, costs, p, *, u_sums=None, v_sums=None, row_offset=0,
     `costs` the (k, l) C-contiguous matrix d^p, p >= 1.  V None: the pairs
     i < j of U are solved once and mirrored (`costs` symmetric with a zero
     diagonal), the diagonal is 0.  `u_sums`, `v_sums` are the row sums
-    (computed when None).  Uncertified pairs are NaN, each named once in an
-    `UncertifiedWarning` by its global index (row_offset + i, col_offset + j).
+    (computed when None).  Uncertified pairs are NaN, named in
+    `UncertifiedWarning`s by their global index (row_offset + i,
+    col_offset + j).  Memory beyond the result: O(threads * k * l).
     """
     if workers is None:
         workers = default_workers()
-    symmetric = V is None
     if u_sums is None:
         u_sums = U.sum(axis=1)
-    if symmetric:
-        n = m = U.shape[0]
-        pair_i, pair_j = np.triu_indices(n, 1)
-        V, v_sums = U, u_sums
+    if V is None:
+        D = np.zeros((U.shape[0], U.shape[0]))
     else:
-        n, m = U.shape[0], V.shape[0]
         if v_sums is None:
             v_sums = V.sum(axis=1)
-        pair_i, pair_j = np.divmod(np.arange(n * m, dtype=np.int64), m)
-    pair_i = np.ascontiguousarray(pair_i, dtype=np.int64)
-    pair_j = np.ascontiguousarray(pair_j, dtype=np.int64)
-    values, status, _ = solve_dense_pairs(
-        U, V, u_sums, v_sums, costs, pair_i, pair_j, p, max_pivots=max_pivots,
-        rtol=rtol, workers=workers)
-    D = np.zeros((n, m))
-    D[pair_i, pair_j] = values
-    if symmetric:
-        D[pair_j, pair_i] = values
-    if (status != 0).any():
-        _warn_uncertified(status, pair_i + row_offset, pair_j + col_offset,
-                          pair_i.shape[0])
+        D = np.empty((U.shape[0], V.shape[0]))
+    count, bad = solve_dense_pairs(U, V, u_sums, v_sums, costs, p, D,
+                                   max_pivots=max_pivots, rtol=rtol, workers=workers)
+    if count:
+        _warn_uncertified(count, bad, row_offset, col_offset)
     return D
 
 

@@ -1,8 +1,10 @@
 """Many small dense transport problems in one compiled loop (numba kernels).
 
-`solve_pairs_kernel` solves the problems (U[i], V[j], M) for a list of
-pairs (i, j): rows of U and V are histograms over the rows and columns of
-one ground-cost matrix M.  Per pair, inside compiled code and without the
+`solve_rows_kernel` solves the problems (U[i], V[j], M) for a range of
+rows i of U against every row j of V (or, for U against itself, every
+j > i): rows of U and V are histograms over the rows and columns of one
+ground-cost matrix M, and the distances go straight into the output
+matrix.  Per pair, inside compiled code and without the
 GIL:
 
 1. the bins with zero mass are dropped (as `emd` does): the sub-problem is
@@ -33,7 +35,7 @@ from numba import njit
 from ._results import NUMERICAL, OPTIMAL
 from ._simplex_kernels import dense_block_rows, dense_plan_cost, solve_dense_kernel
 
-__all__ = ["solve_pairs_kernel", "UNCERTIFIED"]
+__all__ = ["solve_rows_kernel", "UNCERTIFIED"]
 
 _OPTS = dict(cache=True, nogil=True)
 
@@ -110,11 +112,14 @@ def _certify_pair(tree, a, b, M, n, m, cost, cost_scale, rtol):
 
 
 @njit(**_OPTS)
-def solve_pairs_kernel(U, V, u_sums, v_sums, M, pair_i, pair_j, p, price_rtol,
-                       max_pivots, rtol, out, status, pivots):
-    """Exact W_p for the pairs (pair_i[t], pair_j[t]): out[t] (NaN when not
-    certified), status[t] (OPTIMAL, MAX_PIVOTS, NUMERICAL or UNCERTIFIED)
-    and pivots[t].
+def solve_rows_kernel(U, V, u_sums, v_sums, M, row_start, row_stop, symmetric, p,
+                      price_rtol, max_pivots, rtol, D, bad_i, bad_j, bad_status):
+    """Exact W_p for the pairs (i, j), row_start <= i < row_stop, written to
+    D[i, j]: j over all rows of V, or (symmetric: V is U) over j > i, also
+    written to D[j, i].  A pair not certified gets NaN; the first
+    len(bad_i) of them are recorded in (bad_i, bad_j, bad_status) with
+    their status (MAX_PIVOTS, NUMERICAL or UNCERTIFIED).  Returns how many
+    pairs were not certified.
 
     U (n, k) and V (n', l) hold histograms of equal total mass up to
     rounding, u_sums / v_sums their row sums (as NumPy computes them, so
@@ -129,52 +134,58 @@ def solve_pairs_kernel(U, V, u_sums, v_sums, M, pair_i, pair_j, p, price_rtol,
     b_work = np.empty(l)
     sub_work = np.empty(k * l)
     inv_p = 1.0 / p
-    for t in range(pair_i.shape[0]):
-        i = pair_i[t]
-        j = pair_j[t]
+    n_bad = 0
+    for i in range(row_start, row_stop):
         n = _positive_bins(U[i], idx_a)
-        m = _positive_bins(V[j], idx_b)
-        factor = u_sums[i] / v_sums[j]
         a = a_work[:n]
-        b = b_work[:m]
-        for x in range(n):
-            a[x] = U[i, idx_a[x]]
-        for y in range(m):
-            b[y] = V[j, idx_b[y]] * factor
-        sub = sub_work[: n * m].reshape((n, m))
-        cost_scale = 0.0
-        for x in range(n):
-            row = M[idx_a[x]]
-            for y in range(m):
-                c = row[idx_b[y]]
-                sub[x, y] = c
-                if abs(c) > cost_scale:
-                    cost_scale = abs(c)
-        scale = cost_scale if cost_scale > 0 else 1.0
-        tree, n_iter, code = solve_dense_kernel(
-            a, b, sub, max_pivots, 2.0 * scale, price_rtol * scale,
-            dense_block_rows(n, m))
-        pivots[t] = n_iter
-        # Flow left on an artificial arc means the network solve went wrong.
-        cost = dense_plan_cost(tree, sub, n + m)
-        artificial = 0.0
         mass = 0.0
         for x in range(n):
+            a[x] = U[i, idx_a[x]]
             mass += a[x]
-        for w in range(n + m):
-            if tree.pred[w] < 0 and tree.flow[w] > artificial:
-                artificial = tree.flow[w]
-        if code == OPTIMAL and artificial > 1e-12 * mass:
-            code = NUMERICAL
-        if code == OPTIMAL and not _certify_pair(tree, a, b, sub, n, m, cost,
-                                                 cost_scale, rtol):
-            code = UNCERTIFIED
-        status[t] = code
-        if code != OPTIMAL:
-            out[t] = np.nan
-        elif cost <= 0.0:
-            out[t] = 0.0
-        elif p == 1.0:
-            out[t] = cost
-        else:
-            out[t] = cost**inv_p
+        for j in range(i + 1 if symmetric else 0, V.shape[0]):
+            m = _positive_bins(V[j], idx_b)
+            factor = u_sums[i] / v_sums[j]
+            b = b_work[:m]
+            for y in range(m):
+                b[y] = V[j, idx_b[y]] * factor
+            sub = sub_work[: n * m].reshape((n, m))
+            cost_scale = 0.0
+            for x in range(n):
+                row = M[idx_a[x]]
+                for y in range(m):
+                    c = row[idx_b[y]]
+                    sub[x, y] = c
+                    if abs(c) > cost_scale:
+                        cost_scale = abs(c)
+            scale = cost_scale if cost_scale > 0 else 1.0
+            tree, n_iter, code = solve_dense_kernel(
+                a, b, sub, max_pivots, 2.0 * scale, price_rtol * scale,
+                dense_block_rows(n, m))
+            # Flow left on an artificial arc means the network solve went wrong.
+            cost = dense_plan_cost(tree, sub, n + m)
+            artificial = 0.0
+            for w in range(n + m):
+                if tree.pred[w] < 0 and tree.flow[w] > artificial:
+                    artificial = tree.flow[w]
+            if code == OPTIMAL and artificial > 1e-12 * mass:
+                code = NUMERICAL
+            if code == OPTIMAL and not _certify_pair(tree, a, b, sub, n, m, cost,
+                                                     cost_scale, rtol):
+                code = UNCERTIFIED
+            if code != OPTIMAL:
+                value = np.nan
+                if n_bad < bad_i.shape[0]:
+                    bad_i[n_bad] = i
+                    bad_j[n_bad] = j
+                    bad_status[n_bad] = code
+                n_bad += 1
+            elif cost <= 0.0:
+                value = 0.0
+            elif p == 1.0:
+                value = cost
+            else:
+                value = cost**inv_p
+            D[i, j] = value
+            if symmetric:
+                D[j, i] = value
+    return n_bad
