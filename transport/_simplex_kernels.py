@@ -22,7 +22,8 @@ Before optimality is declared the potentials are recomputed from the tree
 and the arcs priced again (drift cannot hide an entering arc).  Kernels
 validate nothing; they return the status codes of `transport._results`:
 OPTIMAL, MAX_PIVOTS (the pivot cap), NUMERICAL.  Only
-`transport._network_simplex` calls them.
+`transport._network_simplex` calls them (the batch of many small problems
+from compiled code, through `transport._simplex_batch`).
 """
 
 import numpy as np
