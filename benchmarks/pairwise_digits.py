@@ -8,7 +8,9 @@ euclidean ground distance).  Measured, side by side in one run:
 * pairs/s on 1 and 2 threads over the matrix of the first ``--rate-n``
   images: ours (all pairs certified) and PairwiseEMD (C++, OpenMP), the
   latter fed the 64 bins as they are and fed only the non-zero bins (its
-  best case; we drop zero bins inside);
+  best case; we drop zero bins inside); the two timed in turns, one run
+  each per round, medians over ``--repeats`` rounds (the machine may be
+  shared);
 * a loop of `ot.emd2` over the pairs of the first ``--pot-n`` images (one
   thread; its rate extrapolated to the full matrix, and said so);
 * with ``--full``: the full 1797 x 1797 matrix by `transport.pairwise` on
@@ -94,6 +96,32 @@ def time_peer(H, grid, threads, repeats, peer_python):
                 for form in ("all64", "nonzero") for t in threads}
 
 
+def interleaved(H, grid, costs, threads, repeats, peer_python):
+    """Ours and the peer timed in turns, one run each per round, so that a
+    change of the machine's load hits both: ({threads: (median seconds,
+    matrix)}, the peer's dict of the same or its note)."""
+    ours = {t: [] for t in threads}
+    peer = {}
+    for _ in range(repeats):
+        for t in threads:
+            ours[t].append(time_ours(H, costs, t, 1))
+        if isinstance(peer, dict):
+            got = time_peer(H, grid, threads, 1, peer_python)
+            if isinstance(got, str):
+                peer = got
+            else:
+                for key, value in got.items():
+                    peer.setdefault(key, []).append(value)
+
+    def median(runs):
+        return statistics.median(s for s, _ in runs), runs[-1][1]
+
+    ours = {t: median(runs) for t, runs in ours.items()}
+    if isinstance(peer, dict):
+        peer = {key: median(runs) for key, runs in peer.items()}
+    return ours, peer
+
+
 def time_pot(H, costs):
     """Seconds of a loop of `ot.emd2` over the pairs i < j of H, and its values."""
     import ot
@@ -156,8 +184,7 @@ def main(argv=None):
     lines += [f"## Pairs per second: the matrix of the first {n} images ({n_pairs} pairs)",
               "", "| solver | threads | seconds | pairs/s | ours / solver | max rel. diff |",
               "|---|---|---|---|---|---|"]
-    ours = {t: time_ours(H[:n], costs, t, args.repeats) for t in threads}
-    peer = time_peer(H[:n], grid, threads, args.repeats, args.peer_python)
+    ours, peer = interleaved(H[:n], grid, costs, threads, args.repeats, args.peer_python)
     for t in threads:
         seconds, D = ours[t]
         lines.append(f"| ours (certified) | {t} | {seconds:.3f} | {n_pairs / seconds:,.0f} "
