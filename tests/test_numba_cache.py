@@ -49,6 +49,7 @@ transport.kr_dual(p, q)
 transport.wasserstein_circle(p, q); transport.wasserstein_circle(p, q, p, q, p=2)
 transport.wasserstein_tree(np.arange(50) - 1, p, p, p)
 transport.wasserstein_grid(p.reshape(5, 10), q.reshape(5, 10), metric="chebyshev")
+transport.pairwise(rng.random((4, 30)), rng.random((3, 30)), support=X)
 
 stats = {k: [sum(d.stats.cache_hits.values()), sum(d.stats.cache_misses.values()),
              len(d.signatures)] for k, d in dispatchers()}

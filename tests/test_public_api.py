@@ -12,6 +12,7 @@ EXPECTED = {
         "wasserstein_tree",
         "wasserstein_grid",
         "wasserstein",
+        "pairwise",
         "solve",
         "emd",
         "emd2",

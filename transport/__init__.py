@@ -6,6 +6,9 @@ Layout (each private module one concept):
   `cost_matrix`), `wasserstein` (`_wasserstein`, a thin wrapper) and
   `wasserstein_1d` (`_wasserstein_1d`, the closed form on the line);
 * cost matrices: `emd`, `emd2` (`_emd`);
+* many histograms over one support: `pairwise` (`_pairwise`: validation
+  and the block of work a tiled engine maps over), solved pair by pair in
+  compiled code by `_network_simplex.solve_dense_pairs` (`_simplex_batch`);
 * the network simplex, owned by `_network_simplex` (dense solve and the
   warm-startable arc-list solve); its state is `_simplex_tree.SimplexTree`,
   its pivot rule `_simplex_kernels.pivot`;
@@ -27,6 +30,7 @@ from ._circle import wasserstein_circle
 from ._emd import emd, emd2
 from ._grid import wasserstein_grid
 from ._kr_dual import KRDualResult, kr_dual
+from ._pairwise import pairwise
 from ._results import OptimalityError, TransportResult, UncertifiedWarning
 from ._solve import cost_matrix, solve
 from ._tree import wasserstein_tree
@@ -39,6 +43,7 @@ __all__ = [
     "wasserstein_tree",
     "wasserstein_grid",
     "wasserstein",
+    "pairwise",
     "solve",
     "emd",
     "emd2",

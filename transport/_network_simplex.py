@@ -4,6 +4,9 @@ Two ways in, both exact:
 
 * `solve_dense` -- a transport problem on a dense cost matrix (read in
   place), solved from the artificial tree;
+* `solve_dense_pairs` -- many such problems between histogram rows over
+  one cost matrix, each solved the way `solve_dense` solves it and
+  certified, in compiled code spread over threads (`_simplex_batch`);
 * `ArcSimplex` -- a min-cost flow on an arc list that can grow: start from
   the artificial tree or from a feasible forest (`ArcSimplex.artificial`,
   `ArcSimplex.from_forest`), `run` to optimality, append arcs, `run` again
@@ -18,12 +21,15 @@ input: the public wrappers do.
 """
 
 from collections import namedtuple
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from ._results import INFEASIBLE, NUMERICAL, OPTIMAL
+from ._simplex_batch import solve_rows_kernel
 from ._simplex_kernels import (ART_COST_FACTOR, ARTIFICIAL_RTOL, ZERO_MASS,
-                               dense_certified_kernel, max_abs, run_arcs_kernel,
+                               dense_block_rows, dense_certified_kernel,
+                               dense_plan_cost, max_abs, run_arcs_kernel,
                                solve_dense_kernel)
 from ._simplex_tree import artificial_tree, forest_tree
 
@@ -39,6 +45,7 @@ __all__ = [
     "max_abs",
     "solve_dense_certified",
     "ZERO_MASS",
+    "solve_dense_pairs",
 ]
 
 #: An arc enters when its reduced cost is below -PRICE_RTOL * scale, scale
@@ -53,10 +60,6 @@ PRICE_RTOL = 2.0**-44  # 5.7e-14
 #: Default pivot cap.  The strongly feasible tree rules out cycling, so the
 #: cap is a backstop against pathological inputs, not a normal way to stop.
 DEFAULT_MAX_PIVOTS = 100_000_000
-
-#: Dense pricing block: about DENSE_BLOCK_FACTOR * sqrt(n * m) arcs, whole
-#: rows of M at a time.
-DENSE_BLOCK_FACTOR = 1.0
 
 #: Arc-list pricing block: about ARC_BLOCK_FACTOR * sqrt(#arcs priced).
 #: Smaller than the dense one: the arc lists here are stored source by
@@ -121,21 +124,18 @@ def solve_dense(a, b, M, *, max_pivots, max_abs_cost=None):
     scale = _scale(max_abs_cost)
     tol = PRICE_RTOL * scale
     tree, n_iter, status = solve_dense_kernel(
-        a, b, M, max_pivots, transport_art_cost(max_abs_cost), tol, _block_rows(n, m))
+        a, b, M, max_pivots, transport_art_cost(max_abs_cost), tol,
+        dense_block_rows(n, m))
     N = n + m
     arcs, flows, artificial = _basis(tree, N)
     if status == OPTIMAL and artificial > ARTIFICIAL_RTOL * float(a.sum()):
         status = NUMERICAL  # cannot happen with art_cost > max M
     rows = arcs // m
     cols = arcs % m
-    cost = float(np.dot(flows, M[rows, cols]))
+    cost = float(dense_plan_cost(tree, M, N))
     u = -tree.pi[:n]
     v = tree.pi[n:N].copy()
     return DenseSolution(rows, cols, flows, u, v, cost, int(status), int(n_iter))
-
-
-def _block_rows(n, m):
-    return max(1, int(round(DENSE_BLOCK_FACTOR * np.sqrt(n * m) / m)))
 
 
 def solve_dense_certified(a, b, M, *, max_pivots):
@@ -143,7 +143,7 @@ def solve_dense_certified(a, b, M, *, max_pivots):
     for positive masses (see `_simplex_kernels.dense_certified_kernel`; its
     status is ZERO_MASS, nothing solved, when a mass is zero)."""
     n, m = M.shape
-    return dense_certified_kernel(a, b, M, max_pivots, PRICE_RTOL, _block_rows(n, m))
+    return dense_certified_kernel(a, b, M, max_pivots, PRICE_RTOL, dense_block_rows(n, m))
 
 
 class ArcSimplex:
@@ -236,3 +236,67 @@ def solve_arcs(supply, src, dst, cost, *, max_pivots, art_cost=None,
         status = INFEASIBLE
     total = float(np.dot(flows, cost[arcs]))
     return ArcsSolution(arcs, flows, simplex.pi.copy(), total, int(status), int(n_iter))
+
+
+#: Pairs per task of `solve_dense_pairs` (at least one row of U each):
+#: small enough to balance the threads, large enough that the Python call
+#: per task is negligible.
+PAIRS_PER_TASK = 2048
+
+#: Uncertified pairs each task records by index (all are counted).
+RECORDED_PER_TASK = 16
+
+
+def _row_tasks(n, m, symmetric):
+    """Row ranges [start, stop) of about PAIRS_PER_TASK pairs each (pure)."""
+    per_row = np.arange(n - 1, -1, -1) if symmetric else np.full(n, m)
+    ends = np.cumsum(per_row)
+    tasks = []
+    start = 0
+    while start < n:
+        done = ends[start - 1] if start else 0
+        stop = int(np.searchsorted(ends, done + PAIRS_PER_TASK, side="right"))
+        stop = min(max(stop, start + 1), n)
+        tasks.append((start, stop))
+        start = stop
+    return tasks
+
+
+def solve_dense_pairs(U, V, u_sums, v_sums, M, p, D, *, max_pivots, rtol,
+                      workers):
+    """Exact W_p between the rows of U and of V into D (n, m), each pair
+    solved and certified in compiled code (`_simplex_batch`); V None: U
+    against itself, the pairs i < j solved once and mirrored (the diagonal
+    of D is left as it is).
+
+    U (n, k), V (m, l): C-contiguous float64 histograms, validated, rows of
+    equal mass up to rounding; u_sums, v_sums their NumPy row sums; M (k, l)
+    the costs d^p.  `workers` threads share row ranges (the kernel releases
+    the GIL).  Returns (count, bad): how many pairs were not certified (NaN
+    in D) and a list of (i, j, status) for some of them.
+    """
+    symmetric = V is None
+    if symmetric:
+        V, v_sums = U, u_sums
+    tasks = _row_tasks(U.shape[0], V.shape[0], symmetric)
+
+    def run(start, stop):
+        bad_i = np.empty(RECORDED_PER_TASK, np.int64)
+        bad_j = np.empty(RECORDED_PER_TASK, np.int64)
+        bad_status = np.empty(RECORDED_PER_TASK, np.int64)
+        count = solve_rows_kernel(U, V, u_sums, v_sums, M, start, stop, symmetric,
+                                  float(p), PRICE_RTOL, max_pivots, rtol, D,
+                                  bad_i, bad_j, bad_status)
+        kept = min(count, RECORDED_PER_TASK)
+        return count, list(zip(bad_i[:kept].tolist(), bad_j[:kept].tolist(),
+                               bad_status[:kept].tolist()))
+
+    if workers <= 1 or len(tasks) <= 1:
+        results = [run(start, stop) for start, stop in tasks]
+    else:
+        # A pool per call: nothing process-wide to re-create after a fork.
+        with ThreadPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
+            results = list(pool.map(lambda task: run(*task), tasks))
+    count = sum(c for c, _ in results)
+    bad = [entry for _, entries in results for entry in entries]
+    return count, bad

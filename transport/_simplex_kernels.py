@@ -22,7 +22,8 @@ Before optimality is declared the potentials are recomputed from the tree
 and the arcs priced again (drift cannot hide an entering arc).  Kernels
 validate nothing; they return the status codes of `transport._results`:
 OPTIMAL, MAX_PIVOTS (the pivot cap), NUMERICAL.  Only
-`transport._network_simplex` calls them.
+`transport._network_simplex` calls them (the batch of many small problems
+from compiled code, through `transport._simplex_batch`).
 """
 
 import numpy as np
@@ -33,8 +34,8 @@ from ._results import MAX_PIVOTS, NUMERICAL, OPTIMAL
 from ._simplex_tree import artificial_tree, refresh_flows, refresh_potentials
 
 __all__ = ["pivot", "solve_dense_kernel", "run_arcs_kernel", "max_abs",
-           "dense_certified_kernel", "ART_COST_FACTOR", "ARTIFICIAL_RTOL",
-           "ZERO_MASS"]
+           "dense_certified_kernel", "dense_block_rows", "dense_plan_cost",
+           "ART_COST_FACTOR", "ARTIFICIAL_RTOL", "ZERO_MASS"]
 
 #: The artificial arcs of a transport problem cost ART_COST_FACTOR times a
 #: bound of |cost|: the route source -> root -> sink then costs more than any
@@ -281,6 +282,31 @@ def _price_arcs(src, dst, cost, pi, start, block, tol, first):
 # --------------------------------------------------------------------------
 # Pivot loops
 # --------------------------------------------------------------------------
+#: Dense pricing block: about DENSE_BLOCK_FACTOR * sqrt(n * m) arcs, whole
+#: rows of M at a time.
+DENSE_BLOCK_FACTOR = 1.0
+
+
+@njit(**_OPTS)
+def dense_block_rows(n, m):
+    """Rows of M per pricing block of the dense solve (at least one)."""
+    return max(1, int(np.rint(DENSE_BLOCK_FACTOR * np.sqrt(n * m) / m)))
+
+
+@njit(**_OPTS)
+def dense_plan_cost(tree, M, N):
+    """<plan, M> of the final tree of a dense solve (N = n + m nodes), summed
+    in the order of the nodes: every caller gets the same rounding."""
+    m = M.shape[1]
+    cost = 0.0
+    for w in range(N):
+        e = tree.pred[w]
+        f = tree.flow[w]
+        if e >= 0 and f > 0.0:
+            cost += f * M[e // m, e % m]
+    return cost
+
+
 @njit(**_OPTS)
 def solve_dense_kernel(a, b, M, max_pivots, art_cost, tol, block_rows):
     """Network simplex on the complete bipartite graph of M (read in place),
@@ -429,7 +455,6 @@ def dense_certified_kernel(a, b, M, max_pivots, price_rtol, block_rows):
     flows = np.empty(count)
     costs = np.empty(count)
     k = 0
-    cost = 0.0
     for x in range(N):
         e = tree.pred[x]
         if e >= 0 and tree.flow[x] > 0.0:
@@ -437,8 +462,8 @@ def dense_certified_kernel(a, b, M, max_pivots, price_rtol, block_rows):
             cols[k] = e % m
             flows[k] = tree.flow[x]
             costs[k] = M[rows[k], cols[k]]
-            cost += flows[k] * costs[k]
             k += 1
+    cost = dense_plan_cost(tree, M, N)
     shift = tree.pi[n]  # v_0 = pi[n] becomes 0
     u = np.empty(n)
     v = np.empty(m)
