@@ -10,15 +10,11 @@ GIL:
 1. the bins with zero mass are dropped (as `emd` does): the sub-problem is
    the positive bins of U[i] against those of V[j], its costs gathered from
    M into a workspace;
-2. V[j] is rescaled to the mass of U[i] and the network simplex runs:
-   `transport._simplex_kernels.solve_dense_kernel`, from the artificial
-   tree, with the artificial cost, pricing tolerance and block that
-   `transport._network_simplex.solve_dense` chooses (so a pair gets the very
-   pivots `emd` makes on it);
-3. the answer is certified by the checks of
-   `transport._certify.certificate_from` (marginals, non-negative plan, dual
-   feasibility over every pair of the sub-problem, zero duality gap) with
-   the same tolerances, on potentials normalised as `emd` normalises them.
+2. V[j] is rescaled to the mass of U[i] (as `emd` rescales b) and the
+   sub-problem is solved and certified by
+   `transport._simplex_kernels.certified_positive`, the very solve and
+   certificate (`transport._certify.certificate_numbers`) that `emd` runs:
+   a pair gets the pivots, the cost and the verdict `emd` gives it.
 
 A pair that is not proven optimal gets NaN and a status code; the caller
 warns.  Dropped bins need no certificate of their own: they carry no mass,
@@ -32,8 +28,10 @@ Only `transport._network_simplex` calls this module.
 import numpy as np
 from numba import njit
 
-from ._results import NUMERICAL, OPTIMAL
-from ._simplex_kernels import dense_block_rows, dense_plan_cost, solve_dense_kernel
+from ._certify import numbers_ok
+from ._results import OPTIMAL
+from ._simplex_kernels import certified_positive, dense_block_rows
+from ._validation import total
 
 __all__ = ["solve_rows_kernel", "UNCERTIFIED"]
 
@@ -56,62 +54,6 @@ def _positive_bins(row, idx):
 
 
 @njit(**_OPTS)
-def _certify_pair(tree, a, b, M, n, m, cost, cost_scale, rtol):
-    """The checks of `certificate_from` on the final tree of one pair:
-    True when the plan and the potentials prove `cost` optimal to `rtol`."""
-    N = n + m
-    pred, flow, pi = tree.pred, tree.flow, tree.pi
-    mass = 0.0
-    for x in range(n):
-        mass += a[x]
-    row_sums = np.zeros(n)
-    col_sums = np.zeros(m)
-    min_flow = np.inf
-    for w in range(N):
-        e = pred[w]
-        f = flow[w]
-        if e >= 0 and f > 0.0:
-            row_sums[e // m] += f
-            col_sums[e % m] += f
-            if f < min_flow:
-                min_flow = f
-    marginal = 0.0
-    for x in range(n):
-        marginal = max(marginal, abs(row_sums[x] - a[x]))
-    for y in range(m):
-        marginal = max(marginal, abs(col_sums[y] - b[y]))
-    marginal /= mass
-    negative = max(0.0, -min_flow) / mass if min_flow < np.inf else 0.0
-    # Potentials u = -pi[:n], v = pi[n:], shifted so that v[0] = 0 (as emd).
-    shift = pi[n]
-    max_u = 0.0
-    max_v = 0.0
-    dual = 0.0
-    for x in range(n):
-        u = -pi[x] + shift
-        max_u = max(max_u, abs(u))
-        dual += a[x] * u
-    for y in range(m):
-        v = pi[n + y] - shift
-        max_v = max(max_v, abs(v))
-        dual += b[y] * v
-    worst = -np.inf
-    for x in range(n):
-        u = -pi[x] + shift
-        for y in range(m):
-            d = u + (pi[n + y] - shift) - M[x, y]
-            if d > worst:
-                worst = d
-    scale = max(cost_scale + max_u + max_v, 2.2250738585072014e-308)
-    violation = max(0.0, worst) / scale
-    gap = abs(cost - dual) / (scale * mass)
-    finite = (marginal - marginal == 0.0 and violation - violation == 0.0
-              and gap - gap == 0.0)
-    return (finite and marginal <= rtol and negative <= rtol
-            and violation <= rtol and gap <= rtol)
-
-
-@njit(**_OPTS)
 def solve_rows_kernel(U, V, u_sums, v_sums, M, row_start, row_stop, symmetric, p,
                       price_rtol, max_pivots, rtol, D, bad_i, bad_j, bad_status):
     """Exact W_p for the pairs (i, j), row_start <= i < row_stop, written to
@@ -122,9 +64,8 @@ def solve_rows_kernel(U, V, u_sums, v_sums, M, row_start, row_stop, symmetric, p
     pairs were not certified.
 
     U (n, k) and V (n', l) hold histograms of equal total mass up to
-    rounding, u_sums / v_sums their row sums (as NumPy computes them, so
-    that V[j] is rescaled exactly as `emd` rescales b), M (k, l) the costs
-    d^p, `price_rtol` the pricing tolerance relative to max|M|.
+    rounding (u_sums / v_sums, their row sums, are not used here), M (k, l)
+    the costs d^p, `price_rtol` the pricing tolerance relative to max|M|.
     """
     k = U.shape[1]
     l = V.shape[1]
@@ -138,39 +79,25 @@ def solve_rows_kernel(U, V, u_sums, v_sums, M, row_start, row_stop, symmetric, p
     for i in range(row_start, row_stop):
         n = _positive_bins(U[i], idx_a)
         a = a_work[:n]
-        mass = 0.0
         for x in range(n):
             a[x] = U[i, idx_a[x]]
-            mass += a[x]
+        a_total = total(a)
         for j in range(i + 1 if symmetric else 0, V.shape[0]):
             m = _positive_bins(V[j], idx_b)
-            factor = u_sums[i] / v_sums[j]
             b = b_work[:m]
             for y in range(m):
-                b[y] = V[j, idx_b[y]] * factor
+                b[y] = V[j, idx_b[y]]
+            factor = a_total / total(b)  # as emd rescales b (zeros add nothing)
+            for y in range(m):
+                b[y] = b[y] * factor
             sub = sub_work[: n * m].reshape((n, m))
-            cost_scale = 0.0
             for x in range(n):
                 row = M[idx_a[x]]
                 for y in range(m):
-                    c = row[idx_b[y]]
-                    sub[x, y] = c
-                    if abs(c) > cost_scale:
-                        cost_scale = abs(c)
-            scale = cost_scale if cost_scale > 0 else 1.0
-            tree, n_iter, code = solve_dense_kernel(
-                a, b, sub, max_pivots, 2.0 * scale, price_rtol * scale,
-                dense_block_rows(n, m))
-            # Flow left on an artificial arc means the network solve went wrong.
-            cost = dense_plan_cost(tree, sub, n + m)
-            artificial = 0.0
-            for w in range(n + m):
-                if tree.pred[w] < 0 and tree.flow[w] > artificial:
-                    artificial = tree.flow[w]
-            if code == OPTIMAL and artificial > 1e-12 * mass:
-                code = NUMERICAL
-            if code == OPTIMAL and not _certify_pair(tree, a, b, sub, n, m, cost,
-                                                     cost_scale, rtol):
+                    sub[x, y] = row[idx_b[y]]
+            code, _, _, _, _, _, cost, numbers, _ = certified_positive(
+                a, b, sub, max_pivots, price_rtol, dense_block_rows(n, m))
+            if code == OPTIMAL and not numbers_ok(numbers, rtol):
                 code = UNCERTIFIED
             if code != OPTIMAL:
                 value = np.nan

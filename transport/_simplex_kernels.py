@@ -34,7 +34,8 @@ from ._results import MAX_PIVOTS, NUMERICAL, OPTIMAL
 from ._simplex_tree import artificial_tree, refresh_flows, refresh_potentials
 
 __all__ = ["pivot", "solve_dense_kernel", "run_arcs_kernel", "max_abs",
-           "dense_certified_kernel", "dense_block_rows", "dense_plan_cost",
+           "dense_certified_kernel", "certified_positive", "dense_block_rows",
+           "dense_plan_cost",
            "ART_COST_FACTOR", "ARTIFICIAL_RTOL", "ZERO_MASS"]
 
 #: The artificial arcs of a transport problem cost ART_COST_FACTOR times a
@@ -427,14 +428,23 @@ def dense_certified_kernel(a, b, M, max_pivots, price_rtol, block_rows):
     n, m = M.shape
     empty_i = np.empty(0, np.int64)
     empty_f = np.empty(0)
-    mass = _total(a)
-    bs = b * (mass / _total(b))
+    bs = b * (_total(a) / _total(b))
     for i in range(n):
         if not a[i] > 0.0:
             return ZERO_MASS, empty_i, empty_i, empty_f, empty_f, empty_f, 0.0, empty_f, 0
     for j in range(m):
         if not bs[j] > 0.0:
             return ZERO_MASS, empty_i, empty_i, empty_f, empty_f, empty_f, 0.0, empty_f, 0
+    return certified_positive(a, bs, M, max_pivots, price_rtol, block_rows)
+
+
+@njit(**_OPTS)
+def certified_positive(a, bs, M, max_pivots, price_rtol, block_rows):
+    """`dense_certified_kernel` for positive masses a, bs of equal totals
+    (bs already rescaled to the total of a): the one solve-and-certify of a
+    dense problem, also run per pair by `transport._simplex_batch`."""
+    n, m = M.shape
+    mass = _total(a)
     cmax = max_abs(M)
     scale = cmax if cmax > 0.0 else 1.0
     tree, n_iter, status = solve_dense_kernel(

@@ -10,8 +10,8 @@ from scipy.spatial.distance import cdist
 
 from transport import UncertifiedWarning, emd2, pairwise, wasserstein_1d
 from transport._pairwise import distance_block, validate_histogram_rows
-from transport._simplex_batch import _certify_pair
-from transport._simplex_kernels import dense_block_rows, solve_dense_kernel
+from transport._certify import certificate_numbers, numbers_ok
+from transport._simplex_kernels import certified_positive, dense_block_rows
 
 
 def _histograms(rng, n, k, zero_fraction=0.4):
@@ -164,23 +164,31 @@ def test_many_uncertified_pairs_warn_a_bounded_number_of_times():
 
 
 def test_compiled_certificate_rejects_a_broken_dual():
+    # the per-pair solve and certificate (the one emd runs) accepts the
+    # simplex's answer and rejects a wrong cost or an infeasible dual
     rng = np.random.default_rng(13)
     a = rng.random(6)
     a /= a.sum()
     b = rng.random(5)
     b *= a.sum() / b.sum()
     M = rng.random((6, 5))
-    scale = np.abs(M).max()
-    tree, _, status = solve_dense_kernel(a, b, M, 10**6, 2 * scale, 2.0**-44 * scale,
-                                         dense_block_rows(6, 5))
-    assert status == 0
-    cost = float(sum(tree.flow[w] * M[tree.pred[w] // 5, tree.pred[w] % 5]
-                     for w in range(11) if tree.pred[w] >= 0 and tree.flow[w] > 0))
-    assert cost == pytest.approx(emd2(a, b, M), rel=1e-14)
-    assert _certify_pair(tree, a, b, M, 6, 5, cost, scale, 1e-9)
-    assert not _certify_pair(tree, a, b, M, 6, 5, cost * (1 + 1e-6), scale, 1e-9)
-    tree.pi[0] -= 0.5  # u_0 up by 0.5: dual infeasible
-    assert not _certify_pair(tree, a, b, M, 6, 5, cost, scale, 1e-9)
+    status, rows, cols, flows, u, v, cost, numbers, _ = certified_positive(
+        a, b, M, 10**6, 2.0**-44, dense_block_rows(6, 5))
+    assert status == 0 and numbers_ok(numbers, 1e-9)
+    assert cost == emd2(a, b, M)
+    costs = np.ascontiguousarray(M[rows, cols])
+
+    def ok(cost, u):
+        violation = float(np.max(u[:, None] + v[None, :] - M))
+        found, _ = certificate_numbers(rows, cols, flows, costs, u, v, cost, a, b,
+                                       violation)
+        return numbers_ok(found, 1e-9)
+
+    assert ok(cost, u)
+    assert not ok(cost * (1 + 1e-6), u)
+    broken = u.copy()
+    broken[0] += 0.5  # dual infeasible
+    assert not ok(cost, broken)
 
 
 # --------------------------------------------------------------------------
