@@ -199,31 +199,31 @@ def _product_error(a, b_hi, b_lo, ab):
 
 
 @njit(**_OPTS)
-def _quotient_low(x, inv, total, t_hi, t_lo):
-    """x / total - fl(x * inv) to about 1e-32 relative, inv = fl(1 / total).
+def _quotient_dd(a, b):
+    """a / b as hi + lo, to about 1e-32 relative (a, b > 0, a <= b normal).
 
-    With y = fl(x * inv) (within 2 ulps of x / total), x - y * total is the
-    division's remainder: y * total = P + e exactly, x - P is exact (Sterbenz),
-    so the remainder costs one rounding, of order eps^2 x.
+    hi * b = P + e exactly (Dekker); a - P is exact (Sterbenz), so the
+    remainder a - hi * b costs one rounding, of order eps^2 a.
     """
-    y = x * inv
-    big = y * total
-    return ((x - big) - _product_error(y, t_hi, t_lo, big)) * inv
+    hi = a / b
+    big = hi * b
+    b_hi, b_lo = _split(b)
+    return hi, ((a - big) - _product_error(hi, b_hi, b_lo, big)) / b
 
 
 @njit(**_OPTS)
 def _kl_block(p, q, sp, sq, tot_p, tot_q, buf, buf_s, work):
     """Sum over the block of p log(p/q) - p + q on normalised bins (each >= 0).
 
-    With m = (p + q) / 2 and s = (p - q) / (p + q) (p, q normalised), the
-    term is
+    With s = (p - q) / (p + q) (p, q normalised), the term is
 
         p log(p/q) - p + q = (p + q) (s^2 + (1 + s) E(s)),
         E(s) = atanh(s) - s = s^3 (1/3 + s^2/5 + s^4/7 + ...),
 
     which keeps its relative accuracy as p -> q, where the three terms of
-    the direct form cancel to O(s^2).  s comes from the normalised bins in
-    double-double (`_quotient_low`), so it is accurate to a few ulps even
+    the direct form cancel to O(s^2).  s is formed from the raw masses and
+    the ratio of the totals in double-double (`_quotient_dd`,
+    `_product_error`), so it is accurate to a few ulps even
     when p - q is a few ulps of p.  For |s| < S_SERIES (ten terms of E reach
     1e-17 there) the series is used; elsewhere the direct form, whose
     cancellation then costs at most a factor 13.  The log's argument is
@@ -234,8 +234,13 @@ def _kl_block(p, q, sp, sq, tot_p, tot_q, buf, buf_s, work):
     """
     n = p.shape[0]
     ratio = tot_q / tot_p
-    tp_hi, tp_lo = _split(tot_p)
-    tq_hi, tq_lo = _split(tot_q)
+    # s = (p c - q) / (p c + q) with c = tot_q / tot_p in double-double when
+    # c <= 1, else -(q c' - p) / (q c' + p) with c' = tot_p / tot_q: the
+    # scaled side never overflows, and p c - q is exact to ~eps^2 p c.
+    scale_p = tot_q <= tot_p
+    c_hi, c_lo = _quotient_dd(min(tot_p, tot_q), max(tot_p, tot_q))
+    ch_hi, ch_lo = _split(c_hi)
+    sign = 1.0 if scale_p else -1.0
     n_fix = 0
     n_inf = 0
     for i in range(n):
@@ -246,14 +251,14 @@ def _kl_block(p, q, sp, sq, tot_p, tot_q, buf, buf_s, work):
         buf[i] = r if ok else 1.0
         n_fix += 1 if (pi > 0.0) and (qi > 0.0) and not ok else 0
         n_inf += 1 if (pi > 0.0) and (qi == 0.0) else 0
-        pn = pi * sp
-        qn = qi * sq
-        den = pn + qn
-        # pn - qn is exact (Sterbenz) wherever |s| < 1/3, the only place
+        u = pi if scale_p else qi
+        v = qi if scale_p else pi
+        uc = u * c_hi
+        den = uc + v
+        # uc - v is exact (Sterbenz) wherever |s| < 1/3, the only place
         # where s is used for the series.
-        num = (pn - qn) + (_quotient_low(pi, sp, tot_p, tp_hi, tp_lo)
-                           - _quotient_low(qi, sq, tot_q, tq_hi, tq_lo))
-        buf_s[i] = num / den if den > 0.0 else 0.0
+        num = (uc - v) + (_product_error(u, ch_hi, ch_lo, uc) + u * c_lo)
+        buf_s[i] = sign * (num / den) if den > 0.0 else 0.0
     if n_inf:
         return np.inf
     log_inplace(buf, work, n)
