@@ -24,7 +24,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._vlog import _R1, _R2, _R3, _R4, _R5, _R6, _R7, _R8, _R9, _R10, log_inplace
+from ._vlog import LN2_HI, LN2_LO, atanh_tail, log_inplace, log_reduce
 
 #: Bins per task.
 CHUNK = 8192
@@ -44,9 +44,6 @@ SUM_HI = 1e280
 _LOG2 = math.log(2.0)
 _SPLITTER = 2.0**27 + 1.0
 
-#: KL uses its series in s = (p - q) / (p + q) for |s| < S_SERIES: there
-#: s^2 <= 0.0289 and ten terms of E(s) leave a relative error below 1e-17.
-S_SERIES = 0.17
 
 # h(t) = sum_{k>=1} t^(2k) / (2k (2k - 1)) for |t| < 1/4 (see `_js_block`):
 # 13 terms reach 1e-17 relative accuracy there.
@@ -224,9 +221,11 @@ def _kl_block(p, q, sp, sq, tot_p, tot_q, buf, buf_s, work):
     the direct form cancel to O(s^2).  s is formed from the raw masses and
     the ratio of the totals in double-double (`_quotient_dd`,
     `_product_error`), so it is accurate to a few ulps even
-    when p - q is a few ulps of p.  For |s| < S_SERIES (ten terms of E reach
-    1e-17 there) the series is used; elsewhere the direct form, whose
-    cancellation then costs at most a factor 13.  The log's argument is
+    when p - q is a few ulps of p.  The series is used where the log's
+    argument r = p/q has exponent 0 in `_vlog.log_reduce` (r in
+    [sqrt(1/2), sqrt(2)), so |s| < 0.1716, where ten terms of E reach 1e-17
+    relative); elsewhere the direct form, whose cancellation then costs at
+    most a factor 7.  The log's argument is
     (p_raw / q_raw) * (sum q / sum p), formed from the raw masses; where it
     over/underflows the term is recomputed from separate logarithms.
     Returns inf when some q = 0 < p.  `buf_s` holds s per bin between the
@@ -261,17 +260,26 @@ def _kl_block(p, q, sp, sq, tot_p, tot_q, buf, buf_s, work):
         buf_s[i] = sign * (num / den) if den > 0.0 else 0.0
     if n_inf:
         return np.inf
-    log_inplace(buf, work, n)
+    # log r as in `log_inplace`, r = 2^k m; where k = 0 (r in [sqrt(1/2),
+    # sqrt(2)), |s| < 0.1716) the term is the series in the accurate s, and
+    # the one polynomial R serves both: 2 atanh(s) = 2s + s R(s^2).
+    log_reduce(buf, work, n)
     for i in range(n):
         pn = p[i] * sp
         qn = q[i] * sq
-        s = buf_s[i]
+        s_acc = buf_s[i]
+        k = work[i]
+        f = buf[i] - 1.0
+        series = (k == 0.0) & (abs(s_acc) < 0.5)  # not for p = 0 (s = -1)
+        s = s_acc if series else f / (2.0 + f)
         z = s * s
-        e = 0.5 * s * z * (_R1 + z * (_R2 + z * (_R3 + z * (_R4 + z * (_R5 + z * (
-            _R6 + z * (_R7 + z * (_R8 + z * (_R9 + z * _R10)))))))))
-        series = (pn + qn) * (z + (1.0 + s) * e)
-        direct = pn * buf[i] + (qn - pn) if p[i] > 0.0 else qn
-        buf[i] = series if abs(s) < S_SERIES else direct
+        r = atanh_tail(z)
+        # (p + q)(s^2 + (1 + s) E(s)), E(s) = atanh(s) - s = s R / 2.
+        near = (pn + qn) * (z + (1.0 + s) * (0.5 * s * r))
+        hfsq = 0.5 * f * f
+        log_r = k * LN2_HI + (f - (hfsq - (s * (hfsq + r) + k * LN2_LO)))
+        direct = pn * log_r + (qn - pn) if p[i] > 0.0 else qn
+        buf[i] = near if series else direct
     total = _lane_sum(buf, n)
     if n_fix:
         for i in range(n):
