@@ -264,8 +264,8 @@ def kl(p, q, *, base=None, axis=-1):
     one summed, and each term keeps its relative accuracy as p_i -> q_i
     (where its three parts cancel to second order): with
     s = (p_i - q_i) / (p_i + q_i), it equals
-    (p_i + q_i)(s^2 + (1 + s)(\operatorname{atanh} s - s)), summed as a
-    series for |s| < 0.17, s taken from the normalised masses in
+    (p_i + q_i)(s^2 + (1 + s)(\operatorname{atanh} s - s)), a series where
+    |s| < 0.1716 (p_i / q_i within a factor sqrt 2), with s formed in
     double-double arithmetic.  Nearly equal histograms whose totals are
     exact (counts) get KL to a few eps times the number of bins, relative;
     for arbitrary floats the rounding of the totals (n eps) adds an absolute
