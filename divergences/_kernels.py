@@ -24,7 +24,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._vlog import log_inplace
+from ._vlog import LN2_HI, LN2_LO, atanh_tail, log_inplace, log_reduce
 
 #: Bins per task.
 CHUNK = 8192
@@ -42,6 +42,8 @@ SUM_LO = 1e-280
 SUM_HI = 1e280
 
 _LOG2 = math.log(2.0)
+_SPLITTER = 2.0**27 + 1.0
+
 
 # h(t) = sum_{k>=1} t^(2k) / (2k (2k - 1)) for |t| < 1/4 (see `_js_block`):
 # 13 terms reach 1e-17 relative accuracy there.
@@ -175,14 +177,69 @@ def _tv_block(p, q, sp, sq, buf):
 
 
 @njit(**_OPTS)
-def _kl_block(p, q, sp, sq, ratio, buf, work):
+def _split(a):
+    """Veltkamp's split: a = hi + lo exactly, each with 26 significant bits."""
+    c = _SPLITTER * a
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+@njit(**_OPTS)
+def _product_error(a, b_hi, b_lo, ab):
+    """a * b - ab exactly (Dekker; ab = fl(a * b), b = b_hi + b_lo split).
+
+    Exact unless a product underflows; no fused multiply-add needed (numba
+    without fastmath never contracts a * b + c).
+    """
+    a_hi, a_lo = _split(a)
+    return ((a_hi * b_hi - ab) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+
+
+@njit(**_OPTS)
+def _quotient_dd(a, b):
+    """a / b as hi + lo, to about 1e-32 relative (a, b > 0, a <= b normal).
+
+    hi * b = P + e exactly (Dekker); a - P is exact (Sterbenz), so the
+    remainder a - hi * b costs one rounding, of order eps^2 a.
+    """
+    hi = a / b
+    big = hi * b
+    b_hi, b_lo = _split(b)
+    return hi, ((a - big) - _product_error(hi, b_hi, b_lo, big)) / b
+
+
+@njit(**_OPTS)
+def _kl_block(p, q, sp, sq, tot_p, tot_q, buf, buf_s, work):
     """Sum over the block of p log(p/q) - p + q on normalised bins (each >= 0).
 
-    The log's argument is (p_raw / q_raw) * (sum q / sum p), formed from the
-    raw masses; where it over/underflows the term is recomputed from separate
-    logarithms.  Returns inf when some q = 0 < p.
+    With s = (p - q) / (p + q) (p, q normalised), the term is
+
+        p log(p/q) - p + q = (p + q) (s^2 + (1 + s) E(s)),
+        E(s) = atanh(s) - s = s^3 (1/3 + s^2/5 + s^4/7 + ...),
+
+    which keeps its relative accuracy as p -> q, where the three terms of
+    the direct form cancel to O(s^2).  s is formed from the raw masses and
+    the ratio of the totals in double-double (`_quotient_dd`,
+    `_product_error`), so it is accurate to a few ulps even
+    when p - q is a few ulps of p.  The series is used where the log's
+    argument r = p/q has exponent 0 in `_vlog.log_reduce` (r in
+    [sqrt(1/2), sqrt(2)), so |s| < 0.1716, where ten terms of E reach 1e-17
+    relative); elsewhere the direct form, whose cancellation then costs at
+    most a factor 7.  The log's argument is
+    (p_raw / q_raw) * (sum q / sum p), formed from the raw masses; where it
+    over/underflows the term is recomputed from separate logarithms.
+    Returns inf when some q = 0 < p.  `buf_s` holds s per bin between the
+    passes.
     """
     n = p.shape[0]
+    ratio = tot_q / tot_p
+    # s = (p c - q) / (p c + q) with c = tot_q / tot_p in double-double when
+    # c <= 1, else -(q c' - p) / (q c' + p) with c' = tot_p / tot_q: the
+    # scaled side never overflows, and p c - q is exact to ~eps^2 p c.
+    scale_p = tot_q <= tot_p
+    c_hi, c_lo = _quotient_dd(min(tot_p, tot_q), max(tot_p, tot_q))
+    ch_hi, ch_lo = _split(c_hi)
+    sign = 1.0 if scale_p else -1.0
     n_fix = 0
     n_inf = 0
     for i in range(n):
@@ -193,13 +250,36 @@ def _kl_block(p, q, sp, sq, ratio, buf, work):
         buf[i] = r if ok else 1.0
         n_fix += 1 if (pi > 0.0) and (qi > 0.0) and not ok else 0
         n_inf += 1 if (pi > 0.0) and (qi == 0.0) else 0
+        u = pi if scale_p else qi
+        v = qi if scale_p else pi
+        uc = u * c_hi
+        den = uc + v
+        # uc - v is exact (Sterbenz) wherever |s| < 1/3, the only place
+        # where s is used for the series.
+        num = (uc - v) + (_product_error(u, ch_hi, ch_lo, uc) + u * c_lo)
+        buf_s[i] = sign * (num / den) if den > 0.0 else 0.0
     if n_inf:
         return np.inf
-    log_inplace(buf, work, n)
+    # log r as in `log_inplace`, r = 2^k m; where k = 0 (r in [sqrt(1/2),
+    # sqrt(2)), |s| < 0.1716) the term is the series in the accurate s, and
+    # the one polynomial R serves both: 2 atanh(s) = 2s + s R(s^2).
+    log_reduce(buf, work, n)
     for i in range(n):
         pn = p[i] * sp
         qn = q[i] * sq
-        buf[i] = pn * buf[i] + (qn - pn) if p[i] > 0.0 else qn
+        s_acc = buf_s[i]
+        k = work[i]
+        f = buf[i] - 1.0
+        series = (k == 0.0) & (abs(s_acc) < 0.5)  # not for p = 0 (s = -1)
+        s = s_acc if series else f / (2.0 + f)
+        z = s * s
+        r = atanh_tail(z)
+        # (p + q)(s^2 + (1 + s) E(s)), E(s) = atanh(s) - s = s R / 2.
+        near = (pn + qn) * (z + (1.0 + s) * (0.5 * s * r))
+        hfsq = 0.5 * f * f
+        log_r = k * LN2_HI + (f - (hfsq - (s * (hfsq + r) + k * LN2_LO)))
+        direct = pn * log_r + (qn - pn) if p[i] > 0.0 else qn
+        buf[i] = near if series else direct
     total = _lane_sum(buf, n)
     if n_fix:
         for i in range(n):
@@ -252,7 +332,7 @@ def _js_block(p, q, sp, sq, buf_a, buf_b, work):
 
 
 @njit(**_OPTS)
-def _task_terms_into(p, q, rp, rq, lo, hi, kind, sp, sq, ratio, buf_a, buf_b, work):
+def _task_terms_into(p, q, rp, rq, lo, hi, kind, sp, sq, tot_p, tot_q, buf_a, buf_b, work):
     """Sum of one divergence's terms over bins lo:hi of p[rp] and q[rq].
 
     buf_a, buf_b hold at least min(BLOCK, hi - lo) entries, work 4x that.
@@ -265,17 +345,17 @@ def _task_terms_into(p, q, rp, rq, lo, hi, kind, sp, sq, ratio, buf_a, buf_b, wo
         if kind == KIND_TV:
             total += _tv_block(pb, qb, sp, sq, buf_a)
         elif kind == KIND_KL:
-            total += _kl_block(pb, qb, sp, sq, ratio, buf_a, work)
+            total += _kl_block(pb, qb, sp, sq, tot_p, tot_q, buf_a, buf_b, work)
         else:
             total += _js_block(pb, qb, sp, sq, buf_a, buf_b, work)
     return total
 
 
 @njit(**_OPTS)
-def _task_terms(p, q, rp, rq, lo, hi, kind, sp, sq, ratio):
+def _task_terms(p, q, rp, rq, lo, hi, kind, sp, sq, tot_p, tot_q):
     """`_task_terms_into` with its own buffers."""
     w = np.empty(6 * BLOCK)
-    return _task_terms_into(p, q, rp, rq, lo, hi, kind, sp, sq, ratio,
+    return _task_terms_into(p, q, rp, rq, lo, hi, kind, sp, sq, tot_p, tot_q,
                             w[:BLOCK], w[BLOCK:2 * BLOCK], w[2 * BLOCK:])
 
 
@@ -284,23 +364,23 @@ def _task_setup(p, q, sum_p, sum_q, task, n, n_chunks):
     row, lo, hi = _task_bounds(task, n, n_chunks)
     rp = row if p.shape[0] > 1 else 0
     rq = row if q.shape[0] > 1 else 0
-    return rp, rq, lo, hi, 1.0 / sum_p[rp], 1.0 / sum_q[rq], sum_q[rq] / sum_p[rp]
+    return rp, rq, lo, hi, 1.0 / sum_p[rp], 1.0 / sum_q[rq], sum_p[rp], sum_q[rq]
 
 
 @njit(**_OPTS)
 def _terms_tasks_serial(p, q, sum_p, sum_q, kind, partial, n_chunks):
     n = p.shape[1]
     for task in range(partial.shape[0]):
-        rp, rq, lo, hi, sp, sq, rat = _task_setup(p, q, sum_p, sum_q, task, n, n_chunks)
-        partial[task] = _task_terms(p, q, rp, rq, lo, hi, kind, sp, sq, rat)
+        rp, rq, lo, hi, sp, sq, tp, tq = _task_setup(p, q, sum_p, sum_q, task, n, n_chunks)
+        partial[task] = _task_terms(p, q, rp, rq, lo, hi, kind, sp, sq, tp, tq)
 
 
 @njit(parallel=True, **_OPTS)
 def _terms_tasks_parallel(p, q, sum_p, sum_q, kind, partial, n_chunks):
     n = p.shape[1]
     for task in prange(partial.shape[0]):
-        rp, rq, lo, hi, sp, sq, rat = _task_setup(p, q, sum_p, sum_q, task, n, n_chunks)
-        partial[task] = _task_terms(p, q, rp, rq, lo, hi, kind, sp, sq, rat)
+        rp, rq, lo, hi, sp, sq, tp, tq = _task_setup(p, q, sum_p, sum_q, task, n, n_chunks)
+        partial[task] = _task_terms(p, q, rp, rq, lo, hi, kind, sp, sq, tp, tq)
 
 
 @njit(**_OPTS)
@@ -364,6 +444,6 @@ def divergence_pair(p, q, kind):
     w = np.empty(6 * m)
     p2 = p.reshape((1, n))
     q2 = q.reshape((1, n))
-    total = _task_terms_into(p2, q2, 0, 0, 0, n, kind, 1.0 / s_p, 1.0 / s_q, s_q / s_p,
+    total = _task_terms_into(p2, q2, 0, 0, 0, n, kind, 1.0 / s_p, 1.0 / s_q, s_p, s_q,
                              w[:m], w[m:2 * m], w[2 * m:])
     return 0.0 + total

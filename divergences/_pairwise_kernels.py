@@ -57,10 +57,9 @@ def _pair(p, q, i, j, sp_sum, sq_sum, kind, w, m):
     n = p.shape[1]
     sp = 1.0 / sp_sum
     sq = 1.0 / sq_sum
-    ratio = sq_sum / sp_sum
     s = 0.0
     for lo in range(0, n, CHUNK):
-        s += _task_terms_into(p, q, i, j, lo, min(lo + CHUNK, n), kind, sp, sq, ratio,
+        s += _task_terms_into(p, q, i, j, lo, min(lo + CHUNK, n), kind, sp, sq, sp_sum, sq_sum,
                               w[:m], w[m:2 * m], w[2 * m:])
     return s
 

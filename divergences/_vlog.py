@@ -47,13 +47,23 @@ _TINY = np.finfo(np.float64).tiny  # smallest positive normal
 _TWO54 = 2.0**54
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def log_inplace(buf, work, n):
-    """Replace buf[:n] (each >= 0, not NaN) by its natural logarithm.
+_OPTS = dict(cache=True, nogil=True, error_model="numpy")
 
-    log(0) = -inf, log(inf) = inf.  `work` is a float64 scratch array of at
-    least 2n entries.  Three branch-free loops, so each vectorises.
-    """
+
+@njit(**_OPTS)
+def atanh_tail(z):
+    """R(z) = sum_{j=1..10} 2 z^j / (2j + 1), so that for z = s^2,
+    2 atanh(s) = 2s + s R(z) (to 1e-16 relative for z <= 0.02944)."""
+    return z * (_R1 + z * (_R2 + z * (_R3 + z * (_R4 + z * (_R5 + z * (
+        _R6 + z * (_R7 + z * (_R8 + z * (_R9 + z * _R10)))))))))
+
+
+@njit(**_OPTS)
+def log_reduce(buf, work, n):
+    """The argument reduction of `log_inplace`: buf[:n] (each >= 0, not NaN)
+    becomes the mantissa m in [sqrt(1/2), sqrt(2)), work[:n] the exponent k
+    (as a float, x = 2^k m) and work[n:2n] the special value (-inf for 0,
+    inf for inf, else 0).  Two branch-free loops."""
     bits = buf.view(np.int64)
     kf = work[:n]
     special = work[n : 2 * n]
@@ -67,12 +77,22 @@ def log_inplace(buf, work, n):
         ix = bits[i] - _SQRT_HALF_BITS
         kf[i] += np.float64(ix >> 52)
         bits[i] = (ix & _MANTISSA) + _SQRT_HALF_BITS
+
+
+@njit(**_OPTS)
+def log_inplace(buf, work, n):
+    """Replace buf[:n] (each >= 0, not NaN) by its natural logarithm.
+
+    log(0) = -inf, log(inf) = inf.  `work` is a float64 scratch array of at
+    least 2n entries.  Three branch-free loops, so each vectorises.
+    """
+    log_reduce(buf, work, n)
+    kf = work[:n]
+    special = work[n : 2 * n]
     for i in range(n):
         f = buf[i] - 1.0
         s = f / (2.0 + f)
-        z = s * s
-        r = z * (_R1 + z * (_R2 + z * (_R3 + z * (_R4 + z * (_R5 + z * (
-            _R6 + z * (_R7 + z * (_R8 + z * (_R9 + z * _R10)))))))))
+        r = atanh_tail(s * s)
         hfsq = 0.5 * f * f
         k = kf[i]
         y = k * LN2_HI + (f - (hfsq - (s * (hfsq + r) + k * LN2_LO)))
