@@ -314,7 +314,7 @@ def _build_emd(n):
         calls["wasserstein"] = lambda: float(solver(a, b, M))
         n_iter = getattr(solver, "n_iter", None)
         pivots["wasserstein"] = (lambda: int(n_iter())) if callable(n_iter) else (lambda: "n/a")
-    return Contest(calls, pivots)
+    return Contest(calls, pivots=pivots)
 
 
 def plan_emd(quick=False, large=False, max_n=None):

@@ -18,6 +18,14 @@ def test_quick_run_writes_report(tmp_path):
                   "W_p on the circle", "Tree W_1", "Grid W_1"):
         assert title in report
     assert "all values agree" in report
+    emd = report[report.index("Dense discrete EMD"):report.index("Divergences")]
+    assert "pivots ours" in emd  # the EMD section reports pivot counts
+
+
+def test_emd_cases_time_the_peers_and_probe_pivots_apart():
+    contest = cases.plan_emd(quick=True)[0][0].build()
+    assert contest.floors == {}  # the pivot probes are not timed as floors
+    assert isinstance(contest.pivots["ours"](), int)
 
 
 def _fake_plan(peer_value):
