@@ -14,7 +14,8 @@ falls out of the same pass (`tree_potential`).
 import numpy as np
 from numba import njit
 
-from ._validation import MASS_RTOL, as_float_array, raise_first_bad_entry, validate_marginal
+from ._validation import (as_float_array, check_equal_mass, raise_first_bad_entry,
+                          validate_marginal)
 
 __all__ = ["wasserstein_tree", "tree_potential"]
 
@@ -224,14 +225,7 @@ def _validate_masses(u_mass, v_mass, n):
                 f"`{name}` must have one mass per node (n = {n}); got "
                 f"{x.shape[0]} entries."
             )
-    su, sv = float(u.sum()), float(v.sum())
-    if abs(su - sv) > MASS_RTOL * max(su, sv):
-        raise ValueError(
-            f"`u_mass` and `v_mass` must carry the same total mass; got "
-            f"sum(u_mass) = {su!r} and sum(v_mass) = {sv!r} (relative "
-            f"difference {abs(su - sv) / max(su, sv):.3g} > {MASS_RTOL:g}). "
-            f"Normalise both, e.g. u_mass / u_mass.sum()."
-        )
+    su, sv = check_equal_mass(u, v, "u_mass", "v_mass")
     return u, v * (su / sv)
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "validate_rtol",
     "total",
     "plain_problem",
+    "check_equal_mass",
 ]
 
 #: Relative tolerance on ``|sum(a) - sum(b)|`` accepted by `emd`; larger
@@ -116,15 +117,22 @@ def validate_problem(a, b, M):
     M = np.ascontiguousarray(M)
     if not _all_finite(M):
         raise_first_bad_entry(M, "M", allow_negative=True)
+    check_equal_mass(a, b, "a", "b")
+    return a, b, M
+
+
+def check_equal_mass(a, b, name_a, name_b):
+    """(sum a, sum b), after checking that they agree to `MASS_RTOL`."""
     sa, sb = float(total(a)), float(total(b))
     if abs(sa - sb) > MASS_RTOL * max(sa, sb):
         raise ValueError(
-            f"`a` and `b` must carry the same total mass; got sum(a) = {sa!r} "
-            f"and sum(b) = {sb!r} (relative difference "
-            f"{abs(sa - sb) / max(sa, sb):.3g} > {MASS_RTOL:g}). Normalise "
-            f"both, e.g. a / a.sum() and b / b.sum()."
+            f"`{name_a}` and `{name_b}` must carry the same total mass; got "
+            f"sum({name_a}) = {sa!r} and sum({name_b}) = {sb!r} (relative "
+            f"difference {abs(sa - sb) / max(sa, sb):.3g} > {MASS_RTOL:g}). "
+            f"Normalise both, e.g. {name_a} / {name_a}.sum() and {name_b} / "
+            f"{name_b}.sum()."
         )
-    return a, b, M
+    return sa, sb
 
 
 @njit(cache=True, nogil=True)
