@@ -64,12 +64,12 @@ def digits():
 
 def time_ours(H, costs, threads, repeats):
     """Median seconds and the matrix of ours on the rows H (normalised)."""
-    U, sums = validate_histogram_rows(H, "U")
-    distance_block(U[:3], None, costs, 1.0, u_sums=sums[:3], workers=threads)  # warm-up
+    U = validate_histogram_rows(H, "U")
+    distance_block(U[:3], None, costs, 1.0, workers=threads)  # warm-up
     samples = []
     for _ in range(repeats):
         start = time.perf_counter()
-        D = distance_block(U, None, costs, 1.0, u_sums=sums, workers=threads)
+        D = distance_block(U, None, costs, 1.0, workers=threads)
         samples.append(time.perf_counter() - start)
     return statistics.median(samples), D
 

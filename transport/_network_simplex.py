@@ -262,29 +262,27 @@ def _row_tasks(n, m, symmetric):
     return tasks
 
 
-def solve_dense_pairs(U, V, u_sums, v_sums, M, p, D, *, max_pivots, rtol,
-                      workers):
+def solve_dense_pairs(U, V, M, p, D, *, max_pivots, rtol, workers):
     """Exact W_p between the rows of U and of V into D (n, m), each pair
     solved and certified in compiled code (`_simplex_batch`); V None: U
     against itself, the pairs i < j solved once and mirrored (the diagonal
     of D is left as it is).
 
     U (n, k), V (m, l): C-contiguous float64 histograms, validated, rows of
-    equal mass up to rounding; u_sums, v_sums their NumPy row sums; M (k, l)
-    the costs d^p.  `workers` threads share row ranges (the kernel releases
+    equal mass up to rounding; M (k, l) the costs d^p.  `workers` threads share row ranges (the kernel releases
     the GIL).  Returns (count, bad): how many pairs were not certified (NaN
     in D) and a list of (i, j, status) for some of them.
     """
     symmetric = V is None
     if symmetric:
-        V, v_sums = U, u_sums
+        V = U
     tasks = _row_tasks(U.shape[0], V.shape[0], symmetric)
 
     def run(start, stop):
         bad_i = np.empty(RECORDED_PER_TASK, np.int64)
         bad_j = np.empty(RECORDED_PER_TASK, np.int64)
         bad_status = np.empty(RECORDED_PER_TASK, np.int64)
-        count = solve_rows_kernel(U, V, u_sums, v_sums, M, start, stop, symmetric,
+        count = solve_rows_kernel(U, V, M, start, stop, symmetric,
                                   float(p), PRICE_RTOL, max_pivots, rtol, D,
                                   bad_i, bad_j, bad_status)
         kept = min(count, RECORDED_PER_TASK)

@@ -58,8 +58,8 @@ def validate_histogram_rows(X, name, row_offset=0):
     """Rows of `X` as histograms: (n, k) C-contiguous float64, each row
     finite, non-negative with a positive sum, divided by its sum.
 
-    Returns (rows, sums): the normalised rows and their sums as NumPy
-    computes them (the solver rescales with these, as `emd` does).  Errors
+    Returns the normalised rows (each pair is then rescaled inside the
+    solver exactly as `emd` rescales b).  Errors
     name the row (offset by `row_offset` inside a larger array).
     """
     arr = as_float_array(X, name)
@@ -92,8 +92,7 @@ def validate_histogram_rows(X, name, row_offset=0):
             f"row {int(empty[0]) + row_offset} of `{name}` has zero total mass; "
             f"every row must be a histogram with a positive sum."
         )
-    rows = arr / sums[:, None]
-    return rows, rows.sum(axis=1)
+    return arr / sums[:, None]
 
 
 def pairwise_costs(support, cost, metric, p, symmetric):
@@ -154,31 +153,25 @@ def _warn_uncertified(count, bad, row_offset, col_offset):
             UncertifiedWarning, stacklevel=user_stacklevel())
 
 
-def distance_block(U, V, costs, p, *, u_sums=None, v_sums=None, row_offset=0,
-                   col_offset=0, workers=None, max_pivots=DEFAULT_MAX_PIVOTS,
-                   rtol=DEFAULT_RTOL):
+def distance_block(U, V, costs, p, *, row_offset=0, col_offset=0, workers=None,
+                   max_pivots=DEFAULT_MAX_PIVOTS, rtol=DEFAULT_RTOL):
     """Exact W_p between the rows of U and of V: an (n, m) array.
 
     The unit of work of `pairwise`, on validated input: U (n, k), V (m, l)
     normalised C-contiguous float64 rows (`validate_histogram_rows`),
     `costs` the (k, l) C-contiguous matrix d^p, p >= 1.  V None: the pairs
     i < j of U are solved once and mirrored (`costs` symmetric with a zero
-    diagonal), the diagonal is 0.  `u_sums`, `v_sums` are the row sums
-    (computed when None).  Uncertified pairs are NaN, named in
+    diagonal), the diagonal is 0.  Uncertified pairs are NaN, named in
     `UncertifiedWarning`s by their global index (row_offset + i,
     col_offset + j).  Memory beyond the result: O(threads * k * l).
     """
     if workers is None:
         workers = default_workers()
-    if u_sums is None:
-        u_sums = U.sum(axis=1)
     if V is None:
         D = np.zeros((U.shape[0], U.shape[0]))
     else:
-        if v_sums is None:
-            v_sums = V.sum(axis=1)
         D = np.empty((U.shape[0], V.shape[0]))
-    count, bad = solve_dense_pairs(U, V, u_sums, v_sums, costs, p, D,
+    count, bad = solve_dense_pairs(U, V, costs, p, D,
                                    max_pivots=max_pivots, rtol=rtol, workers=workers)
     if count:
         _warn_uncertified(count, bad, row_offset, col_offset)
@@ -197,10 +190,9 @@ def _dask_min_block_rows(bins):
 
 
 def _prepare_block(block, name, row_offset):
-    """One row block of a dask operand, validated once: (rows, sums, offset)."""
+    """One row block of a dask operand, validated once: (rows, offset)."""
     name = {"P": "U", "Q": "V"}[name]  # the glue's operand names -> ours
-    rows, sums = validate_histogram_rows(block, name, row_offset)
-    return rows, sums, row_offset
+    return validate_histogram_rows(block, name, row_offset), row_offset
 
 
 class _BlockDistances:
@@ -214,11 +206,10 @@ class _BlockDistances:
 
     def __call__(self, a, b=None):
         if b is None:
-            return distance_block(a[0], None, self.costs, self.p, u_sums=a[1],
-                                  row_offset=a[2], col_offset=a[2], workers=1)
-        return distance_block(a[0], b[0], self.costs, self.p, u_sums=a[1],
-                              v_sums=b[1], row_offset=a[2], col_offset=b[2],
-                              workers=1)
+            return distance_block(a[0], None, self.costs, self.p, row_offset=a[1],
+                                  col_offset=a[1], workers=1)
+        return distance_block(a[0], b[0], self.costs, self.p, row_offset=a[1],
+                              col_offset=b[1], workers=1)
 
 
 def _check_dask_operand(bins, source):
@@ -334,7 +325,7 @@ def pairwise(U, V=None, *, support=None, cost=None, p=1, metric="euclidean"):
         costs = pairwise_costs(support, cost, metric, p, symmetric)
         source = "`support`" if support is not None else "`cost`"
         return _pairwise_dask(U, V, costs, p, source)
-    U, u_sums = validate_histogram_rows(U, "U")
+    U = validate_histogram_rows(U, "U")
     costs = pairwise_costs(support, cost, metric, p, symmetric)
     k, l = costs.shape
     source = "`support`" if support is not None else "`cost`"
@@ -344,11 +335,11 @@ def pairwise(U, V=None, *, support=None, cost=None, p=1, metric="euclidean"):
             f"give one coordinate (or cost row) per bin."
         )
     if symmetric:
-        return distance_block(U, None, costs, p, u_sums=u_sums)
-    V, v_sums = validate_histogram_rows(V, "V")
+        return distance_block(U, None, costs, p)
+    V = validate_histogram_rows(V, "V")
     if V.shape[1] != l:
         raise ValueError(
             f"`V` has {V.shape[1]} bins per row but {source} describes {l}; "
             f"give one coordinate (or cost column) per bin."
         )
-    return distance_block(U, V, costs, p, u_sums=u_sums, v_sums=v_sums)
+    return distance_block(U, V, costs, p)

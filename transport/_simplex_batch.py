@@ -54,7 +54,7 @@ def _positive_bins(row, idx):
 
 
 @njit(**_OPTS)
-def solve_rows_kernel(U, V, u_sums, v_sums, M, row_start, row_stop, symmetric, p,
+def solve_rows_kernel(U, V, M, row_start, row_stop, symmetric, p,
                       price_rtol, max_pivots, rtol, D, bad_i, bad_j, bad_status):
     """Exact W_p for the pairs (i, j), row_start <= i < row_stop, written to
     D[i, j]: j over all rows of V, or (symmetric: V is U) over j > i, also
@@ -64,8 +64,7 @@ def solve_rows_kernel(U, V, u_sums, v_sums, M, row_start, row_stop, symmetric, p
     pairs were not certified.
 
     U (n, k) and V (n', l) hold histograms of equal total mass up to
-    rounding (u_sums / v_sums, their row sums, are not used here), M (k, l)
-    the costs d^p, `price_rtol` the pricing tolerance relative to max|M|.
+    rounding, M (k, l) the costs d^p, `price_rtol` the pricing tolerance relative to max|M|.
     """
     k = U.shape[1]
     l = V.shape[1]

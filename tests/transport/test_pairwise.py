@@ -125,10 +125,10 @@ def test_threads_change_nothing():
     rng = np.random.default_rng(10)
     X = rng.random((16, 2))
     U = _histograms(rng, 80, 16)  # 3160 pairs: two tasks
-    U_rows, sums = validate_histogram_rows(U, "U")
+    U_rows = validate_histogram_rows(U, "U")
     C = cdist(X, X)
-    one = distance_block(U_rows, None, C, 1.0, u_sums=sums, workers=1)
-    two = distance_block(U_rows, None, C, 1.0, u_sums=sums, workers=2)
+    one = distance_block(U_rows, None, C, 1.0, workers=1)
+    two = distance_block(U_rows, None, C, 1.0, workers=2)
     np.testing.assert_array_equal(one, two)
 
 
@@ -142,7 +142,7 @@ def test_disjoint_and_identical_rows():
 def test_uncertified_pair_is_nan_with_a_warning_naming_it():
     rng = np.random.default_rng(11)
     X = rng.random((10, 2))
-    U, sums = validate_histogram_rows(_histograms(rng, 3, 10, 0.0), "U")
+    U = validate_histogram_rows(_histograms(rng, 3, 10, 0.0), "U")
     with pytest.warns(UncertifiedWarning, match=r"\(i, j\) = \(5, 7\)"):
         D = distance_block(U[:1], U[1:2], cdist(X, X), 1.0, max_pivots=1,
                            row_offset=5, col_offset=7)
@@ -152,7 +152,7 @@ def test_uncertified_pair_is_nan_with_a_warning_naming_it():
 def test_many_uncertified_pairs_warn_a_bounded_number_of_times():
     rng = np.random.default_rng(12)
     X = rng.random((10, 2))
-    U, sums = validate_histogram_rows(_histograms(rng, 8, 10, 0.0), "U")
+    U = validate_histogram_rows(_histograms(rng, 8, 10, 0.0), "U")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         D = distance_block(U, None, cdist(X, X), 1.0, max_pivots=1)
