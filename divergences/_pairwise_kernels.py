@@ -73,7 +73,7 @@ def _row(p, q, sums_p, sums_q, kind, mode, i, out):
     itself, not symmetric: every j != i.  The diagonal of modes 1 and 2 is 0.
     """
     m = min(p.shape[1], BLOCK)
-    w = np.empty(6 * m)
+    w = np.empty(10 * m)
     if mode == 0:
         for j in range(q.shape[0]):
             out[i, j] = _pair(p, q, i, j, sums_p[i], sums_q[j], kind, w, m)
