@@ -10,6 +10,7 @@ import pytest
 
 from divergences import js
 from divergences import _kernels, _vlog
+from tests.divergences.decimal_reference import normalised_pairs
 
 EPS = np.finfo(np.float64).eps
 
@@ -123,12 +124,8 @@ def _reference_js(p, q):
     sum of (a log(2a/(a+b)) + b log(2b/(a+b))) / 2, by hand."""
     with localcontext() as ctx:
         ctx.prec = 40
-        P = [Decimal(float(x)) for x in p]
-        Q = [Decimal(float(x)) for x in q]
-        sp, sq = sum(P), sum(Q)
         total = Decimal(0)
-        for a, b in zip(P, Q):
-            a, b = a / sp, b / sq
+        for a, b in normalised_pairs(p, q):
             for x in (a, b):
                 if x > 0:
                     total += x * (2 * x / (a + b)).ln()
