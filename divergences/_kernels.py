@@ -347,8 +347,8 @@ def _js_block(p, q, sp, sq, buf_a, buf_b, work):
         pn = p[i] * sp
         qn = q[i] * sq
         s = pn + qn
-        r = 1.0 / s
         ok = s >= _JS_RECIPROCAL_MIN
+        r = 1.0 / s if ok else 1.0
         n_tiny += 1 if (s > 0.0) and not ok else 0
         a = (2.0 * pn) * r if ok else 1.0
         b = (2.0 * qn) * r if ok else 1.0
