@@ -11,7 +11,7 @@ parallel drivers (``*_tasks_serial`` / ``*_tasks_parallel``) run the same
 per-task code and combine the per-task partial
 sums in task order, so they return bit-identical results.  Inside a task the
 bins are processed in blocks of `BLOCK`: branch-free loops that LLVM
-vectorises (the logarithm is `_vlog.log_inplace`, not a libm call), with the
+vectorises (the logarithm is `_vlog.log2_inplace`, not a libm call), with the
 rare special cases (a ratio that over/underflows) fixed up afterwards.
 
 All kernels use ``error_model="numpy"``: a division by zero gives inf/NaN as
@@ -24,7 +24,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ._vlog import LN2_HI, LN2_LO, atanh_tail, log_inplace, log_reduce
+from ._vlog import LN2_HI, LN2_LO, atanh_tail, log2_inplace, log_reduce
 
 #: Bins per task.
 CHUNK = 8192
@@ -42,16 +42,33 @@ SUM_LO = 1e-280
 SUM_HI = 1e280
 
 _LOG2 = math.log(2.0)
+#: Below this p + q (normalised bins) 1 / (p + q) could overflow: `_js_block`
+#: divides instead there (2^-1000 leaves room for 2 p and the rounding).
+_JS_RECIPROCAL_MIN = 2.0**-1000
 _SPLITTER = 2.0**27 + 1.0
 
 
-# h(t) = sum_{k>=1} t^(2k) / (2k (2k - 1)) for |t| < 1/4 (see `_js_block`):
-# 13 terms reach 1e-17 relative accuracy there.
-(_H1, _H2, _H3, _H4, _H5, _H6, _H7, _H8, _H9, _H10, _H11, _H12, _H13) = tuple(
-    1.0 / (2 * k * (2 * k - 1)) for k in range(1, 14)
+# h(t) = t^2 G(t^2), G(u) = sum_{k>=1} u^(k-1) / (2k (2k - 1)) for |t| < 1/4
+# (see `_js_block`): G replaced by its interpolant at the 9 Chebyshev nodes of
+# [0, 1/16] (computed in 80-digit decimal arithmetic, coefficients rounded to
+# float64), relative error below 2e-18 (13 Taylor terms: 1e-17).
+# tests/divergences/test_vlog.py re-derives the fit and checks the bound.
+_H = (
+    0.5,
+    0.08333333333333237,
+    0.03333333333374186,
+    0.017857142790242315,
+    0.011111116588583107,
+    0.007575506364272297,
+    0.0055012416592659435,
+    0.004062350901282176,
+    0.004119504909789669,
 )
+_H1, _H2, _H3, _H4, _H5, _H6, _H7, _H8, _H9 = _H
 
 _OPTS = dict(cache=True, nogil=True, error_model="numpy")
+#: For polynomials only: contraction into fused multiply-adds, no nnan/ninf.
+_FMA_OPTS = dict(_OPTS, fastmath={"contract"})
 
 
 @njit(**_OPTS)
@@ -223,8 +240,8 @@ def _kl_block(p, q, sp, sq, tot_p, tot_q, buf, buf_s, work):
     `_product_error`), so it is accurate to a few ulps even
     when p - q is a few ulps of p.  The series is used where the log's
     argument r = p/q has exponent 0 in `_vlog.log_reduce` (r in
-    [sqrt(1/2), sqrt(2)), so |s| < 0.1716, where ten terms of E reach 1e-17
-    relative); elsewhere the direct form, whose cancellation then costs at
+    [sqrt(1/2), sqrt(2)), so |s| < 0.1716, where `atanh_tail` gives E to
+    5e-16 relative, and E is at most s/3 of the term: 0.3 ulp); elsewhere the direct form, whose cancellation then costs at
     most a factor 7.  The log's argument is
     (p_raw / q_raw) * (sum q / sum p), formed from the raw masses; where it
     over/underflows the term is recomputed from separate logarithms.
@@ -293,40 +310,73 @@ def _kl_block(p, q, sp, sq, tot_p, tot_q, buf, buf_s, work):
     return total
 
 
+@njit(**_FMA_OPTS)
+def _js_series(u):
+    """h(t) for u = t^2 < 1/16 (see `_js_block`), Horner with fused
+    multiply-adds (a function of t^2 alone, so symmetric in p and q)."""
+    return u * (_H1 + u * (_H2 + u * (_H3 + u * (_H4 + u * (_H5 + u * (
+        _H6 + u * (_H7 + u * (_H8 + u * _H9))))))))
+
+
 @njit(**_OPTS)
 def _js_block(p, q, sp, sq, buf_a, buf_b, work):
     """Sum over the block of (p + q) h((p - q) / (p + q)) on normalised bins.
 
     h(t) = ((1+t) log(1+t) + (1-t) log(1-t)) / 2 >= 0, evaluated by its
-    series in t^2 for |t| < 1/4 (where the two logs would cancel) and from
-    A = 1 + t = 2p/(p+q), B = 1 - t = 2q/(p+q) elsewhere.  `work` holds 4x
-    the block: the logarithms' scratch, then t and p + q per bin, kept from
-    the first pass for the last.
+    series in t^2 for |t| < 1/4 (where the two logs would cancel) and
+    elsewhere as (A log A + B log B) / 2 from A = 1 + t = 2p/(p+q) and
+    B = 1 - t = 2q/(p+q), each formed from p and q (not from t, whose
+    rounding would swamp a small A or B); log(2) where p or q is 0.  One
+    reciprocal 1/(p+q) per bin gives A, B and t (one rounding more each than
+    three divisions, ~1 ulp), and the two logarithms share one division
+    (`log2_inplace`): two divisions per bin instead of five.  Where p + q
+    is so small that its reciprocal could overflow, A, B and t are formed
+    by division after the loop.  Every step is symmetric in p and q, so
+    swapping them gives the same bits.  `work` holds 8x the block: the
+    logarithms' scratch (4x), then t, p + q, A and B per bin, kept from the
+    first pass for the last.
     """
     n = p.shape[0]
-    m = work.shape[0] // 4
-    t_bin = work[2 * m:2 * m + n]
-    s_bin = work[3 * m:3 * m + n]
+    m = work.shape[0] // 8
+    t_bin = work[4 * m:4 * m + n]
+    s_bin = work[5 * m:5 * m + n]
+    a_bin = work[6 * m:6 * m + n]
+    b_bin = work[7 * m:7 * m + n]
+    n_tiny = 0
     for i in range(n):
         pn = p[i] * sp
         qn = q[i] * sq
         s = pn + qn
-        # pn / s and qn / s lie in [0, 1]: no overflow even for subnormal s.
-        buf_a[i] = 2.0 * (pn / s) if s > 0.0 else 1.0
-        buf_b[i] = 2.0 * (qn / s) if s > 0.0 else 1.0
-        t_bin[i] = (pn - qn) / s if s > 0.0 else 0.0
+        ok = s >= _JS_RECIPROCAL_MIN
+        r = 1.0 / s if ok else 1.0
+        n_tiny += 1 if (s > 0.0) and not ok else 0
+        a = (2.0 * pn) * r if ok else 1.0
+        b = (2.0 * qn) * r if ok else 1.0
+        buf_a[i] = a
+        buf_b[i] = b
+        a_bin[i] = a
+        b_bin[i] = b
+        t_bin[i] = (pn - qn) * r if ok else 0.0
         s_bin[i] = s
-    log_inplace(buf_a, work, n)
-    log_inplace(buf_b, work, n)
+    if n_tiny:
+        for i in range(n):
+            s = s_bin[i]
+            if s > 0.0 and s < _JS_RECIPROCAL_MIN:
+                pn = p[i] * sp
+                qn = q[i] * sq
+                a_bin[i] = 2.0 * (pn / s)
+                b_bin[i] = 2.0 * (qn / s)
+                buf_a[i] = a_bin[i]
+                buf_b[i] = b_bin[i]
+                t_bin[i] = (pn - qn) / s
+    log2_inplace(buf_a, buf_b, work, n)
     for i in range(n):
         t = t_bin[i]
-        a = abs(t)
-        u = t * t
-        series = u * (_H1 + u * (_H2 + u * (_H3 + u * (_H4 + u * (_H5 + u * (
-            _H6 + u * (_H7 + u * (_H8 + u * (_H9 + u * (_H10 + u * (
-                _H11 + u * (_H12 + u * _H13))))))))))))
-        direct = 0.5 * ((1.0 + t) * buf_a[i] + (1.0 - t) * buf_b[i])
-        h = series if a < 0.25 else (direct if a < 1.0 else _LOG2)
+        a = a_bin[i]
+        b = b_bin[i]
+        direct = 0.5 * (a * buf_a[i] + b * buf_b[i])
+        edge = (a == 0.0) | (b == 0.0)  # 0 log 0 = 0, the other term 2 log 2
+        h = _js_series(t * t) if abs(t) < 0.25 else (_LOG2 if edge else direct)
         buf_a[i] = s_bin[i] * h
     return _lane_sum(buf_a, n)
 
@@ -335,7 +385,7 @@ def _js_block(p, q, sp, sq, buf_a, buf_b, work):
 def _task_terms_into(p, q, rp, rq, lo, hi, kind, sp, sq, tot_p, tot_q, buf_a, buf_b, work):
     """Sum of one divergence's terms over bins lo:hi of p[rp] and q[rq].
 
-    buf_a, buf_b hold at least min(BLOCK, hi - lo) entries, work 4x that.
+    buf_a, buf_b hold at least min(BLOCK, hi - lo) entries, work 8x that.
     """
     total = 0.0
     for b0 in range(lo, hi, BLOCK):
@@ -354,7 +404,7 @@ def _task_terms_into(p, q, rp, rq, lo, hi, kind, sp, sq, tot_p, tot_q, buf_a, bu
 @njit(**_OPTS)
 def _task_terms(p, q, rp, rq, lo, hi, kind, sp, sq, tot_p, tot_q):
     """`_task_terms_into` with its own buffers."""
-    w = np.empty(6 * BLOCK)
+    w = np.empty(10 * BLOCK)
     return _task_terms_into(p, q, rp, rq, lo, hi, kind, sp, sq, tot_p, tot_q,
                             w[:BLOCK], w[BLOCK:2 * BLOCK], w[2 * BLOCK:])
 
@@ -441,7 +491,7 @@ def divergence_pair(p, q, kind):
     if not (_sum_ok(s_p, min_p) and _sum_ok(s_q, min_q)):
         return np.nan
     m = min(n, BLOCK)
-    w = np.empty(6 * m)
+    w = np.empty(10 * m)
     p2 = p.reshape((1, n))
     q2 = q.reshape((1, n))
     total = _task_terms_into(p2, q2, 0, 0, 0, n, kind, 1.0 / s_p, 1.0 / s_q, s_p, s_q,

@@ -40,7 +40,7 @@ THREADS_MIN_WORK = 1 << 21
 #: Tasks per thread handed to the pool (dynamic load balance).
 _TASKS_PER_THREAD = 16
 #: Pair-bins per Dask task below which row chunks are merged: 2^26 (about
-#: 0.3 s of JS on one core at ~5 ns per pair-bin; a 10^4 x 10^4 matrix of
+#: 0.25 s of JS on one core at ~4 ns per pair-bin; a 10^4 x 10^4 matrix of
 #: 256 bins is then 400 tasks).
 DASK_MIN_TASK_WORK = 1 << 26
 

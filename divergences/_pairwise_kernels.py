@@ -52,15 +52,16 @@ def row_sums_each(x, sums, status):
 
 
 @njit(**_OPTS)
-def _pair(p, q, i, j, sp_sum, sq_sum, kind, w, m):
-    """Sum of the terms of one pair: `divergence`'s chunk loop for one row."""
+def _pair(p, q, i, j, sp_sum, sq_sum, kind, buf_a, buf_b, work):
+    """Sum of the terms of one pair: `divergence`'s chunk loop for one row
+    (the buffers of `_task_terms_into`, sliced once per row)."""
     n = p.shape[1]
     sp = 1.0 / sp_sum
     sq = 1.0 / sq_sum
     s = 0.0
     for lo in range(0, n, CHUNK):
         s += _task_terms_into(p, q, i, j, lo, min(lo + CHUNK, n), kind, sp, sq, sp_sum, sq_sum,
-                              w[:m], w[m:2 * m], w[2 * m:])
+                              buf_a, buf_b, work)
     return s
 
 
@@ -73,19 +74,20 @@ def _row(p, q, sums_p, sums_q, kind, mode, i, out):
     itself, not symmetric: every j != i.  The diagonal of modes 1 and 2 is 0.
     """
     m = min(p.shape[1], BLOCK)
-    w = np.empty(6 * m)
+    w = np.empty(10 * m)
+    a, b, work = w[:m], w[m:2 * m], w[2 * m:]
     if mode == 0:
         for j in range(q.shape[0]):
-            out[i, j] = _pair(p, q, i, j, sums_p[i], sums_q[j], kind, w, m)
+            out[i, j] = _pair(p, q, i, j, sums_p[i], sums_q[j], kind, a, b, work)
     elif mode == 1:
         out[i, i] = 0.0
         for j in range(i + 1, q.shape[0]):
-            v = _pair(p, q, i, j, sums_p[i], sums_q[j], kind, w, m)
+            v = _pair(p, q, i, j, sums_p[i], sums_q[j], kind, a, b, work)
             out[i, j] = v
             out[j, i] = v
     else:
         for j in range(q.shape[0]):
-            out[i, j] = 0.0 if j == i else _pair(p, q, i, j, sums_p[i], sums_q[j], kind, w, m)
+            out[i, j] = 0.0 if j == i else _pair(p, q, i, j, sums_p[i], sums_q[j], kind, a, b, work)
 
 
 @njit(**_OPTS)

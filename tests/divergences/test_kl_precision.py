@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from divergences import kl, pairwise
+from tests.divergences.decimal_reference import normalised_pairs
 
 EPS = np.finfo(np.float64).eps
 
@@ -27,12 +28,8 @@ def reference_kl(p, q):
     so the sum loses nothing).  By hand, not with the code under test."""
     with localcontext() as ctx:
         ctx.prec = 60
-        P = [Decimal(float(x)) for x in p]
-        Q = [Decimal(float(x)) for x in q]
-        sp, sq = sum(P), sum(Q)
         total = Decimal(0)
-        for a, b in zip(P, Q):
-            a, b = a / sp, b / sq
+        for a, b in normalised_pairs(p, q):
             if b == 0:
                 if a > 0:
                     return math.inf
