@@ -13,7 +13,7 @@ Layout (each private module one concept):
   warm-startable arc-list solve); its state is `_simplex_tree.SimplexTree`,
   its pivot rule `_simplex_kernels.pivot`;
 * the matrix-free solver `_sparse` (column generation) with its parts
-  `_hilbert`, `_initial_plans`, `_kdscan`;
+  `_hilbert`, `_initial_plans`, `_kdscan`, `_local_scan`;
 * results and the rule for unproven answers: `_results`; the independent
   checker: `_certify`; ground metrics: `_metrics`; input checks:
   `_validation`;

@@ -147,17 +147,13 @@ SPARSE_MIN_PAIRS = 2_250_000
 FAR_TRAVEL = 0.03
 
 #: With far travel, a cost d^1 (W_1: degenerate, many near-tied pairs) stays
-#: on the dense solver up to this many pairs.  Dense / sparse time in the
-#: families benchmark (load ~2): at 2000 x 2000 0.24 (shifted, clusters,
-#: gauss3d); at 6000 x 6000 0.53 / 0.75 / 0.46 (and 1.8 on two photographs
-#: on one 64 x 64 grid, identical supports, which go sparse: see
-#: `choose_method`).  Beyond it the matrix alone takes over 288 MB.
-FAR_DENSE_MAX_PAIRS_LINEAR = 36_000_000
-
-#: ... and any other cost (d^2, sqeuclidean) up to this many: dense / sparse
-#: at 2000 x 2000: 1.22 shifted, 0.39 clusters, 0.68 gauss3d; at 6000 x 6000
-#: the sparse solver was faster or within 1.07x on every family.
-FAR_DENSE_MAX_PAIRS = 4_000_000
+#: on the dense solver up to this many pairs.  Sparse / dense time (families
+#: benchmark and `transport._sparse`'s rounds next to the tree, load ~1):
+#: at 2000 x 2000 1.53 shifted, 1.66 clusters, 1.84 gauss3d; at 3000 x 3000
+#: 0.85 / 0.84 / 1.18; at 4000 x 4000 0.81 / 0.69 / 1.00; at 6000 x 6000
+#: 0.51 / 0.49 / 0.66.  Any other cost (d^2, sqeuclidean) goes sparse: 0.37
+#: / 0.57 / 0.59 at 2000 x 2000 already.
+FAR_DENSE_MAX_PAIRS_LINEAR = 9_000_000
 
 
 def travel_feature(X, Y, a, b):
@@ -179,19 +175,18 @@ def choose_method(n, m, d, *, linear_cost=True, travel=0.0, same_support=False):
     The dense network simplex below `SPARSE_MIN_PAIRS` pairs and above 3-D;
     else the matrix-free column generation, except when mass travels far
     (``travel`` = `travel_feature` above `FAR_TRAVEL`) and the problem is
-    small enough that the dense solver was measured faster:
-    `FAR_DENSE_MAX_PAIRS_LINEAR` pairs for a cost d^1 (`linear_cost`),
-    `FAR_DENSE_MAX_PAIRS` for others.  Histograms on one common support
+    small enough that the dense solver was measured faster, which happened
+    only for a cost d^1 (`linear_cost`), up to `FAR_DENSE_MAX_PAIRS_LINEAR`
+    pairs.  Histograms on one common support
     (`same_support`, e.g. two images on one pixel grid) go sparse: there the
     dense solver was the slower one (1.8x at 64 x 64 pixels).
     """
     pairs = n * m
     if d > 3 or pairs < SPARSE_MIN_PAIRS:
         return "network_simplex"
-    if travel > FAR_TRAVEL and not same_support:
-        limit = FAR_DENSE_MAX_PAIRS_LINEAR if linear_cost else FAR_DENSE_MAX_PAIRS
-        if pairs <= limit:
-            return "network_simplex"
+    if (travel > FAR_TRAVEL and linear_cost and not same_support
+            and pairs <= FAR_DENSE_MAX_PAIRS_LINEAR):
+        return "network_simplex"
     return "sparse"
 
 
@@ -199,9 +194,9 @@ def auto_method(X, Y, a, b, metric, p):
     """`choose_method` on validated clouds (computes the cheap features only
     where they can change the choice)."""
     n, m, d = X.shape[0], Y.shape[0], X.shape[1]
-    if d > 3 or n * m < SPARSE_MIN_PAIRS or n * m > FAR_DENSE_MAX_PAIRS_LINEAR:
-        return choose_method(n, m, d)
     linear = p == 1.0 and metric != "sqeuclidean"
+    if d > 3 or n * m < SPARSE_MIN_PAIRS or n * m > FAR_DENSE_MAX_PAIRS_LINEAR or not linear:
+        return choose_method(n, m, d, linear_cost=linear)
     same = X.shape == Y.shape and bool(np.array_equal(X, Y))
     return choose_method(n, m, d, linear_cost=linear,
                          travel=travel_feature(X, Y, a, b), same_support=same)

@@ -72,7 +72,7 @@ def test_scan_with_trend_bounds_is_exact(metric, p, d):
 
 
 def test_auto_keeps_far_travel_on_the_dense_solver_while_it_was_faster():
-    from transport._solve import (FAR_DENSE_MAX_PAIRS, FAR_DENSE_MAX_PAIRS_LINEAR,
+    from transport._solve import (FAR_DENSE_MAX_PAIRS_LINEAR,
                                   FAR_TRAVEL, auto_method, choose_method, travel_feature)
 
     far = 2 * FAR_TRAVEL
@@ -80,9 +80,7 @@ def test_auto_keeps_far_travel_on_the_dense_solver_while_it_was_faster():
     assert choose_method(n, n, 2, travel=0.0) == "sparse"
     assert choose_method(n, n, 2, travel=far) == "network_simplex"
     assert choose_method(n, n, 2, travel=far, same_support=True) == "sparse"
-    big = int(np.sqrt(FAR_DENSE_MAX_PAIRS)) + 1
-    assert choose_method(big, big, 2, travel=far, linear_cost=False) == "sparse"
-    assert choose_method(big, big, 2, travel=far, linear_cost=True) == "network_simplex"
+    assert choose_method(n, n, 2, travel=far, linear_cost=False) == "sparse"
     huge = int(np.sqrt(FAR_DENSE_MAX_PAIRS_LINEAR)) + 1
     assert choose_method(huge, huge, 2, travel=far) == "sparse"
     # the feature: a shift by half the width is far, two samples of one law are not
@@ -96,3 +94,66 @@ def test_auto_keeps_far_travel_on_the_dense_solver_while_it_was_faster():
     both = np.vstack([X, Y])
     diam = np.linalg.norm(both.max(axis=0) - both.min(axis=0))
     assert travel_feature(X, Y, a, b) * diam <= solve(X, Y, a, b).cost * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("metric,p", [("euclidean", 1.0), ("sqeuclidean", 1.0),
+                                      ("cityblock", 1.0), ("euclidean", 2.0)])
+def test_tree_violations_finds_every_violated_pair_next_to_the_tree(metric, p):
+    # brute force over the same candidate pairs: (i, j') for j' among the
+    # neighbours of j and (i', j) for i' among the neighbours of i
+    from transport._local_scan import tree_violations
+    from transport._metrics import METRICS
+
+    rng = np.random.default_rng(5)
+    X = rng.random((60, 2))
+    Y = rng.random((70, 2)) + 0.3
+    u = rng.standard_normal(60)
+    v = rng.standard_normal(70)
+    tree_src = rng.integers(0, 60, 129)
+    tree_dst = rng.integers(0, 70, 129)
+    nbr_x = rng.integers(0, 60, (60, 5))
+    nbr_y = rng.integers(0, 70, (70, 6))
+    tol = 0.05
+    C = cost_matrix(X, Y, metric=metric, p=p)
+    want = set()
+    for i, j in zip(tree_src, tree_dst):
+        for jj in nbr_y[j]:
+            if jj != j and C[i, jj] - u[i] - v[jj] < -tol:
+                want.add((i, jj))
+        for ii in nbr_x[i]:
+            if ii != i and C[ii, j] - u[ii] - v[j] < -tol:
+                want.add((ii, j))
+    assert len(want) > 20  # the case exercises the search
+    code = METRICS[metric].code
+    for cap in (10_000, 7):  # room for all, and an overflowing buffer
+        src = np.empty(cap, np.int64)
+        dst = np.empty(cap, np.int64)
+        c = np.empty(cap)
+        count = tree_violations(X, Y, u, v, tol, tree_src, tree_dst, nbr_x, nbr_y, code, p,
+                                src, dst, c)
+        kept = min(count, cap)
+        got = set(zip(src[:kept].tolist(), dst[:kept].tolist()))
+        assert got <= want
+        assert np.array_equal(c[:kept], C[src[:kept], dst[:kept]])
+        if cap == 10_000:
+            assert got == want  # duplicates counted, every pair present
+            assert count >= len(want)
+        else:
+            assert count > cap
+
+
+@pytest.mark.parametrize("family", ["clusters", "shifted"])
+def test_rounds_next_to_the_tree_change_the_path_not_the_answer(family, monkeypatch):
+    # with and without the local rounds: the same LP value, both certified
+    # by the final exact scan (the local rounds prove nothing themselves)
+    import transport._sparse as sparse
+
+    X, Y, a, b = validate_point_clouds(*family_data(family, 800))
+    results = {}
+    for local in (True, False):
+        monkeypatch.setattr(sparse, "LOCAL_PRICING", local)
+        sol, stats = sparse.solve_sparse_solution(X, Y, a, b, "euclidean", 1.0)
+        assert sol.code == 0 and sol.status == "optimal" and sol.certificate.ok
+        assert (stats.local_rounds > 0) == local
+        results[local] = sol.cost
+    assert_allclose(results[True], results[False], rtol=RTOL)
