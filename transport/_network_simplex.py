@@ -66,8 +66,14 @@ DEFAULT_MAX_PIVOTS = 100_000_000
 #: source with sources in a spatial order, so a short block already spans a
 #: neighbourhood.  In the sparse solver 0.1 / 0.25 / 1 / 4 took 1.6 / 1.7 /
 #: 2.5 / 5.0 s of simplex time at 20,000 points a side (more pivots,
-#: cheaper ones).
-ARC_BLOCK_FACTOR = 0.25
+#: cheaper ones).  Once the sparse solver's rounds held ~800,000 arcs (the
+#: rounds next to the tree) pricing dominated on the hard families: 3-D
+#: Gaussians 1 apart, W_1, n = 20,000, simplex time 12.4 / 7.8 / 7.1 / 6.2
+#: s at 0.25 / 0.1 / 0.05 / 0.02 (2.23 / 2.22 / 2.34 / 2.51 M pivots);
+#: 0.02 was slower on shifted squares (W_1: 6.2 s against 4.2 s) and
+#: uniform ones (1.3 s against 0.84 s), 0.05 within 5% of 0.25 or faster
+#: on all ten family/cost pairs (one run each, load ~1).
+ARC_BLOCK_FACTOR = 0.05
 
 DenseSolution = namedtuple("DenseSolution", "rows cols flows u v cost status n_iter")
 DenseSolution.__doc__ = """Sparse solution of a dense transport problem.
