@@ -148,11 +148,11 @@ FAR_TRAVEL = 0.03
 
 #: With far travel, a cost d^1 (W_1: degenerate, many near-tied pairs) stays
 #: on the dense solver up to this many pairs.  Sparse / dense time (families
-#: benchmark and `transport._sparse`'s rounds next to the tree, load ~1):
-#: at 2000 x 2000 1.53 shifted, 1.66 clusters, 1.84 gauss3d; at 3000 x 3000
-#: 0.85 / 0.84 / 1.18; at 4000 x 4000 0.81 / 0.69 / 1.00; at 6000 x 6000
-#: 0.51 / 0.49 / 0.66.  Any other cost (d^2, sqeuclidean) goes sparse: 0.37
-#: / 0.57 / 0.59 at 2000 x 2000 already.
+#: benchmark and `transport._sparse`'s rounds next to the tree, load ~1,
+#: pricing block 0.05): at 2000 x 2000 1.64 shifted, 1.62 clusters, 1.73
+#: gauss3d; at 3000 x 3000 0.88 / 0.90 / 1.19; at 4000 x 4000 0.77 / 0.71 /
+#: 0.90; at 6000 x 6000 0.47 / 0.43 / 0.60.  Any other cost (d^2,
+#: sqeuclidean) goes sparse: 0.37 / 0.57 / 0.58 at 2000 x 2000 already.
 FAR_DENSE_MAX_PAIRS_LINEAR = 9_000_000
 
 
