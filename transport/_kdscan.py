@@ -48,7 +48,7 @@ class TargetTree:
         perm, lo, hi, left, right, start, end = build_kdtree(P, LEAF_SIZE)
         self.perm = perm
         self.points = np.ascontiguousarray(P[perm])
-        self.lo, self.hi, self.left, self.right = lo, hi, left, right
+        self.left, self.right = left, right
         self.start, self.end = start, end
         self.depth = int(tree_depth(left, right))
         K, d = lo.shape
@@ -56,7 +56,7 @@ class TargetTree:
         self.rec = np.zeros((K, 3 * d + 2))
         self.rec[:, :d] = lo
         self.rec[:, d:2 * d] = hi
-        self.node_max = self.rec[:, 3 * d + 1]
+        self.lo, self.hi = self.rec[:, :d], self.rec[:, d:2 * d]  # views
 
     def scan(self, Q, values, thr, width, metric, p, trend=True):
         """(counts, out_j, out_val, best) of `scan_sources` for sources Q
@@ -75,9 +75,7 @@ class TargetTree:
         best = np.empty(n)
         parallel = n >= SCAN_PARALLEL_MIN and parallel_ok()
         scan = scan_sources_parallel if parallel else scan_sources
-        d = Q.shape[1]
-        bounds = NodeBounds(self.rec, self.rec[:, :d], self.rec[:, d:2 * d], kind,
-                            TREND_SLACK)
+        bounds = NodeBounds(self.rec, self.lo, self.hi, kind, TREND_SLACK)
         scan(Q, self.points, vt, self.perm, bounds, self.left, self.right,
              self.start, self.end, self.depth, metric, p, thr, out_j,
              out_val, counts, best)

@@ -41,12 +41,16 @@ def tree_violations(X, Y, u, v, tol, tree_src, tree_dst, nbr_x, nbr_y, metric, p
         j = tree_dst[e]
         for t in range(nbr_y.shape[1]):  # (i, targets next to j)
             jj = nbr_y[j, t]
+            if jj == j:
+                continue
             c = cost(X, i, Y, jj, metric, p)
-            if jj != j and c - u[i] - v[jj] < -tol:
+            if c - u[i] - v[jj] < -tol:
                 count = _record(i, jj, c, count, out_src, out_dst, out_cost)
         for t in range(nbr_x.shape[1]):  # (sources next to i, j)
             ii = nbr_x[i, t]
+            if ii == i:
+                continue
             c = cost(X, ii, Y, j, metric, p)
-            if ii != i and c - u[ii] - v[j] < -tol:
+            if c - u[ii] - v[j] < -tol:
                 count = _record(ii, j, c, count, out_src, out_dst, out_cost)
     return count

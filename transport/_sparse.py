@@ -195,20 +195,20 @@ def _cost_bound(X, Y, metric, p):
     return r**p
 
 
-def _neighbour_arcs(X, Y, k, metric):
+def _neighbour_arcs(X, Y, trees, k, metric):
     """Keys i * m + j of the k-nearest-neighbour pairs, both directions
-    (`metric`: a `MetricInfo`)."""
+    (`metric`: a `MetricInfo`; `trees`: cKDTrees of X and Y)."""
     n, m = X.shape[0], Y.shape[0]
     mink = metric.minkowski
     keys = []
     kx = min(k, m)
     if kx > 0:
-        _, j = cKDTree(Y).query(X, k=kx, p=mink, workers=-1)
+        _, j = trees[1].query(X, k=kx, p=mink, workers=-1)
         j = np.asarray(j, np.int64).reshape(n, kx)
         keys.append((np.arange(n, dtype=np.int64)[:, None] * m + j).ravel())
     ky = min(k, n)
     if ky > 0:
-        _, i = cKDTree(X).query(Y, k=ky, p=mink, workers=-1)
+        _, i = trees[0].query(Y, k=ky, p=mink, workers=-1)
         i = np.asarray(i, np.int64).reshape(m, ky)
         keys.append((i * m + np.arange(m, dtype=np.int64)[:, None]).ravel())
     return np.unique(np.concatenate(keys))
@@ -266,7 +266,8 @@ def _solve_kept(X, Y, a, b, metric, p, ref, max_rounds, stats):
     t0 = time.perf_counter()
     cost_bound = _cost_bound(X, Y, metric, p)
     nw_src, nw_dst = northwest_arcs(a, b)
-    keys = [nw_src * m + nw_dst, _neighbour_arcs(X, Y, CANDIDATE_NEIGHBOURS, metric)]
+    trees = cKDTree(X), cKDTree(Y)
+    keys = [nw_src * m + nw_dst, _neighbour_arcs(X, Y, trees, CANDIDATE_NEIGHBOURS, metric)]
     warm = None
     if min(n, m) >= MULTISCALE_MIN:
         t1 = time.perf_counter()
@@ -341,7 +342,7 @@ def _solve_kept(X, Y, a, b, metric, p, ref, max_rounds, stats):
         tol = CHECK_RTOL * scale
         if LOCAL_PRICING:
             if nbr_x is None:
-                nbr_x, nbr_y = _neighbour_lists(X, Y, LOCAL_NEIGHBOURS, metric)
+                nbr_x, nbr_y = _neighbour_lists(X, Y, trees, LOCAL_NEIGHBOURS, metric)
             arc_ids, _, _ = simplex.basis()
             s_, d_, _ = arcs.live()
             rows, cols, new_cost = _local_violations(
@@ -349,10 +350,7 @@ def _solve_kept(X, Y, a, b, metric, p, ref, max_rounds, stats):
             stats.t_local += time.perf_counter() - t0
             if rows.shape[0] >= LOCAL_MIN_FRACTION * n:
                 stats.local_rounds += 1
-                tail = arcs.E
-                arcs.append(rows, cols + n, new_cost)
-                present = np.sort(np.concatenate([present, rows * m + cols]), kind="stable")
-                stats.arcs_added += int(rows.shape[0])
+                tail, present = _add_arcs(arcs, present, rows, cols, new_cost, n, m, stats)
                 continue
             t0 = time.perf_counter()
         counts, out_j, _, best = targets.scan(X, v, u - tol, width, code, p)
@@ -372,13 +370,10 @@ def _solve_kept(X, Y, a, b, metric, p, ref, max_rounds, stats):
             # have priced them in; the potentials are not trustworthy
             status = NUMERICAL
             break
-        rows, cols, keys = rows[fresh], cols[fresh], keys[fresh]
+        rows, cols = rows[fresh], cols[fresh]
         new_cost = np.empty(rows.shape[0])
         pair_costs(X, Y, rows, cols, code, p, new_cost)
-        tail = arcs.E
-        arcs.append(rows, cols + n, new_cost)
-        present = np.sort(np.concatenate([present, keys]), kind="stable")
-        stats.arcs_added += int(rows.shape[0])
+        tail, present = _add_arcs(arcs, present, rows, cols, new_cost, n, m, stats)
 
     t0 = time.perf_counter()
     arc_ids, flows, _ = simplex.basis()
@@ -431,14 +426,22 @@ def _coarse_start(X, Y, a, b, metric, p, max_rounds, stats):
     return keys, (src[:count], dst[:count], flow[:count])
 
 
+def _add_arcs(arcs, present, rows, cols, costs, n, m, stats):
+    """Append the pairs (rows, cols) as arcs (sinks numbered n..) to be
+    priced first in the next run; returns (tail, present with their keys)."""
+    tail = arcs.E
+    arcs.append(rows, cols + n, costs)
+    stats.arcs_added += int(rows.shape[0])
+    return tail, np.sort(np.concatenate([present, rows * m + cols]), kind="stable")
 
 
-def _neighbour_lists(X, Y, k, metric):
-    """The k nearest sources of every source and targets of every target."""
+def _neighbour_lists(X, Y, trees, k, metric):
+    """The k nearest sources of every source and targets of every target
+    (each atom among its own; `trees`: cKDTrees of X and Y)."""
     mink = metric.minkowski
     kx, ky = min(k + 1, X.shape[0]), min(k + 1, Y.shape[0])
-    _, nx = cKDTree(X).query(X, k=kx, p=mink, workers=-1)
-    _, ny = cKDTree(Y).query(Y, k=ky, p=mink, workers=-1)
+    _, nx = trees[0].query(X, k=kx, p=mink, workers=-1)
+    _, ny = trees[1].query(Y, k=ky, p=mink, workers=-1)
     return (np.asarray(nx, np.int64).reshape(X.shape[0], kx),
             np.asarray(ny, np.int64).reshape(Y.shape[0], ky))
 
@@ -457,7 +460,7 @@ def _local_violations(X, Y, u, v, tol, bsrc, bdst, nbr_x, nbr_y, code, p, m):
         if count <= cap:
             break
         cap = count
-    keys, first = np.unique(src[:count] * m + dst[:count], return_index=True)
+    _, first = np.unique(src[:count] * m + dst[:count], return_index=True)
     return src[first], dst[first], c[first]
 
 
