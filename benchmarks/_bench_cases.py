@@ -125,10 +125,10 @@ def _packed_kv_sort(x, w, keys, other, ws):
     process measured faster, without the fix-up of near-equal runs, the
     running sums and the merge.  keys, other (uint64) and ws (float64) are
     work arrays of len(x), allocated once as ours keeps its scratch."""
-    from transport._float_keys import index_bits
-    from transport._packed_sort import gather_values, gather_weights, pack_index_keys
-    from transport._radix_sort import radix_sort_packed_into
-    from transport._sort_1d import use_radix
+    from transport._line._float_keys import index_bits
+    from transport._line._packed_sort import gather_values, gather_weights, pack_index_keys
+    from transport._line._radix_sort import radix_sort_packed_into
+    from transport._line._sort_1d import use_radix
 
     n = x.shape[0]
     bits = index_bits(n)
@@ -176,7 +176,7 @@ def _build_1d(n, p, weighted, floors=True):
             # chosen from a warm call (a cold one would give 1 call per run)
         return Contest(calls)
     if weighted:
-        from transport._wasserstein_1d import sorted_pair
+        from transport._line._wasserstein_1d import sorted_pair
 
         work = [[np.empty(n, np.uint64), np.empty(n, np.uint64), np.empty(n)]
                 for _ in range(2)]

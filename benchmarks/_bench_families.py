@@ -57,7 +57,7 @@ def _peak_mib():
 def _child(family, n, metric, solver):
     """Run one solver on one problem in this process; the JSON row."""
     from benchmarks._families import family_data
-    from transport._validation import validate_point_clouds
+    from transport._core._validation import validate_point_clouds
 
     X, Y, a, b = validate_point_clouds(*family_data(family, n))
     row = {"n": int(X.shape[0]), "rss_before": _peak_mib()}
@@ -70,8 +70,8 @@ def _child(family, n, metric, solver):
         warm_X = X[:50]
         ot.emd2_lazy(warm_X, warm_X, metric=metric)
     else:
-        from transport._sparse import _solve
-        from transport._solve import solve_scaled
+        from transport._clouds._sparse import _solve
+        from transport._clouds._solve import solve_scaled
 
         def call():
             if solver == "sparse":

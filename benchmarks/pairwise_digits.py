@@ -44,7 +44,7 @@ from scipy.spatial.distance import cdist
 
 from benchmarks._cli import make_output_folder, positive_int
 from transport import pairwise
-from transport._pairwise import distance_block, validate_histogram_rows
+from transport._pairs._pairwise import distance_block, validate_histogram_rows
 
 #: Relative agreement required between ours and every peer.
 RTOL = 1e-9

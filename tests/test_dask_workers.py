@@ -7,7 +7,7 @@ import pytest
 
 import divergences
 import transport
-from transport import _wasserstein_1d
+from transport._line import _wasserstein_1d
 
 distributed = pytest.importorskip("distributed")
 

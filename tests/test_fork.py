@@ -20,7 +20,9 @@ import pytest
 import divergences
 import transport
 from divergences import _divergences
-from transport import _kdscan, _kr_dual, _wasserstein_1d
+from transport._clouds import _kdscan
+from transport._dual import _kr_dual
+from transport._line import _wasserstein_1d
 
 #: Seconds a child may take: a spawned child imports everything and loads
 #: the compiled kernels from numba's cache; both children take a few

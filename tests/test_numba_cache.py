@@ -20,7 +20,7 @@ import divergences, transport
 
 def dispatchers():
     for pkg in (divergences, transport):
-        for info in pkgutil.iter_modules(pkg.__path__, pkg.__name__ + "."):
+        for info in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
             mod = importlib.import_module(info.name)
             for name, obj in vars(mod).items():
                 if isinstance(obj, CPUDispatcher) and obj.__module__ == mod.__name__:

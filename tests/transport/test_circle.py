@@ -9,8 +9,8 @@ from hypothesis.extra import numpy as hnp
 from numpy.testing import assert_allclose
 
 from transport import emd2, wasserstein_1d, wasserstein_circle
-from transport._circle import _sorted_atoms
-from transport._circle_kernels import UNIT, optimal_shift, shift_cost, shift_slopes
+from transport._line._circle import _sorted_atoms
+from transport._line._circle_kernels import UNIT, optimal_shift, shift_cost, shift_slopes
 
 PERIODS = [1.0, 2 * np.pi, 360.0]
 

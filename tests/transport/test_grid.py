@@ -9,7 +9,7 @@ from numpy.testing import assert_allclose
 from scipy.spatial.distance import cdist
 
 from transport import emd, wasserstein_1d, wasserstein_grid
-from transport._grid import grid_flow
+from transport._graphs._grid import grid_flow
 
 
 def centres(shape, spacing):
@@ -147,7 +147,7 @@ def test_bad_input(kwargs, exc, match):
 
 @pytest.mark.parametrize("shape", [(1,), (7,), (4, 4), (3, 5), (2, 3, 4)])
 def test_z_order_rank_is_a_permutation(shape):
-    from transport._grid import z_order_rank
+    from transport._graphs._grid import z_order_rank
 
     rank = z_order_rank(shape)
     assert np.array_equal(np.sort(rank), np.arange(int(np.prod(shape))))

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 from scipy.spatial.distance import cdist
 
-import transport._kr_dual as kr_module
+import transport._dual._kr_dual as kr_module
 from transport import UncertifiedWarning, cost_matrix, emd, wasserstein_1d
-from transport._kr_dual import KRDualResult, _solve_lp, kr_dual
+from transport._dual._kr_dual import KRDualResult, _solve_lp, kr_dual
 
 from tests.strategies import weighted_clouds
 

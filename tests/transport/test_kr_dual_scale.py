@@ -6,7 +6,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 import transport
-import transport._kr_dual as kr_module
+import transport._dual._kr_dual as kr_module
 
 # primal (network simplex) and dual (HiGHS, constraint generation) are
 # independent exact solvers; kr_dual certifies 1-Lipschitz f exactly, and
@@ -37,8 +37,8 @@ def test_far_apart_clouds(monkeypatch, tree_scan, transport_pairs, metric):
 
 
 def test_tree_violations_defers_when_all_found_pairs_are_held():
-    from transport._kdscan import TargetTree
-    from transport._metrics import EUCLIDEAN
+    from transport._clouds._kdscan import TargetTree
+    from transport._core._metrics import EUCLIDEAN
 
     X = np.array([[0.0, 0.0], [1.0, 0.0]])
     f = np.array([2.0, 0.0])  # f_0 - f_1 = 2 > d = 1: pair (0, 1) violated

@@ -15,8 +15,8 @@ from numpy.testing import assert_allclose
 from scipy.optimize import linprog
 
 from transport import emd
-from transport._network_simplex import solve_arcs, solve_dense
-from transport._results import INFEASIBLE, OPTIMAL
+from transport._simplex._network_simplex import solve_arcs, solve_dense
+from transport._core._results import INFEASIBLE, OPTIMAL
 
 
 @st.composite

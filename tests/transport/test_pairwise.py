@@ -9,9 +9,9 @@ from numpy.testing import assert_allclose
 from scipy.spatial.distance import cdist
 
 from transport import UncertifiedWarning, emd2, pairwise, wasserstein_1d
-from transport._pairwise import distance_block, validate_histogram_rows
-from transport._certify import certificate_numbers, numbers_ok
-from transport._simplex_kernels import certified_positive, dense_block_rows
+from transport._pairs._pairwise import distance_block, validate_histogram_rows
+from transport._core._certify import certificate_numbers, numbers_ok
+from transport._simplex._simplex_kernels import certified_positive, dense_block_rows
 
 
 def _histograms(rng, n, k, zero_fraction=0.4):
@@ -250,7 +250,7 @@ def test_bad_shapes():
 @pytest.mark.parametrize("n, m, symmetric", [(1, 1, True), (5, 3, False), (100, 100, True),
                                             (3000, 1, False), (7, 5000, False)])
 def test_row_tasks_cover_every_row_once(n, m, symmetric):
-    from transport._network_simplex import PAIRS_PER_TASK, _row_tasks
+    from transport._simplex._network_simplex import PAIRS_PER_TASK, _row_tasks
 
     tasks = _row_tasks(n, m, symmetric)
     assert tasks[0][0] == 0 and tasks[-1][1] == n

@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from numpy.testing import assert_allclose
 
 import transport
-import transport._solve
-import transport._sparse as sparse_module
+import transport._clouds._solve
+import transport._clouds._sparse as sparse_module
 from transport import (OptimalityError, UncertifiedWarning, certify, cost_matrix,
                        solve, wasserstein)
 
@@ -120,7 +120,7 @@ def test_uncertified_rule_result_warns_float_raises(monkeypatch):
     def one_round(*args):
         return sparse_module.solve_sparse_solution(*args, max_rounds=1)[0]
 
-    monkeypatch.setitem(transport._solve.METHODS, "sparse", one_round)
+    monkeypatch.setitem(transport._clouds._solve.METHODS, "sparse", one_round)
     rng = np.random.default_rng(9)
     X, Y = rng.random((300, 2)), rng.random((300, 2)) + [0.3, 0.0]
     with pytest.warns(UncertifiedWarning, match="max_rounds_reached") as caught:

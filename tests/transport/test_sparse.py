@@ -13,9 +13,9 @@ from numpy.testing import assert_allclose
 
 import transport
 from transport import cost_matrix, emd2
-import transport._sparse as sparse_module
-from transport._sparse import _solve, solve_sparse
-from transport._validation import validate_point_clouds
+import transport._clouds._sparse as sparse_module
+from transport._clouds._sparse import _solve, solve_sparse
+from transport._core._validation import validate_point_clouds
 
 METRICS = ["euclidean", "sqeuclidean", "cityblock", "chebyshev"]
 

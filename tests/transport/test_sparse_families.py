@@ -8,7 +8,7 @@ from numpy.testing import assert_allclose
 
 from benchmarks._families import FAMILIES, family_data, image_pair
 from transport import certify, cost_matrix, emd, solve
-from transport._validation import validate_point_clouds
+from transport._core._validation import validate_point_clouds
 
 # Both solvers reach an optimal vertex of the same LP (the dense one priced
 # to 2^-44 of the costs' scale, the sparse one to 2^-44 too, certified to
@@ -48,8 +48,8 @@ def test_scan_with_trend_bounds_is_exact(metric, p, d):
     # potentials with a strong linear trend (what transport far along
     # parallel rays gives), plus noise; the pruned scan must return the
     # brute-force c-transform and the same smallest violators
-    from transport._kdscan import TargetTree
-    from transport._metrics import METRICS
+    from transport._clouds._kdscan import TargetTree
+    from transport._core._metrics import METRICS
 
     rng = np.random.default_rng(21)
     X = rng.random((400, d))
@@ -72,7 +72,7 @@ def test_scan_with_trend_bounds_is_exact(metric, p, d):
 
 
 def test_auto_keeps_far_travel_on_the_dense_solver_while_it_was_faster():
-    from transport._solve import (FAR_DENSE_MAX_PAIRS_LINEAR,
+    from transport._clouds._solve import (FAR_DENSE_MAX_PAIRS_LINEAR,
                                   FAR_TRAVEL, auto_method, choose_method, travel_feature)
 
     far = 2 * FAR_TRAVEL
@@ -101,8 +101,8 @@ def test_auto_keeps_far_travel_on_the_dense_solver_while_it_was_faster():
 def test_tree_violations_finds_every_violated_pair_next_to_the_tree(metric, p):
     # brute force over the same candidate pairs: (i, j') for j' among the
     # neighbours of j and (i', j) for i' among the neighbours of i
-    from transport._local_scan import tree_violations
-    from transport._metrics import METRICS
+    from transport._clouds._local_scan import tree_violations
+    from transport._core._metrics import METRICS
 
     rng = np.random.default_rng(5)
     X = rng.random((60, 2))
@@ -146,7 +146,7 @@ def test_tree_violations_finds_every_violated_pair_next_to_the_tree(metric, p):
 def test_rounds_next_to_the_tree_change_the_path_not_the_answer(family, monkeypatch):
     # with and without the local rounds: the same LP value, both certified
     # by the final exact scan (the local rounds prove nothing themselves)
-    import transport._sparse as sparse
+    import transport._clouds._sparse as sparse
 
     X, Y, a, b = validate_point_clouds(*family_data(family, 800))
     results = {}

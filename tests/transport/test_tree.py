@@ -10,7 +10,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import shortest_path
 
 from transport import emd, wasserstein_1d, wasserstein_tree
-from transport._tree import tree_potential
+from transport._graphs._tree import tree_potential
 
 
 def tree_distances(parent, length):

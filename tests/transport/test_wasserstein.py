@@ -169,7 +169,7 @@ def test_bad_input(args, kwargs, exc, match):
 
 
 def test_auto_method_choice():
-    from transport._solve import SPARSE_MIN_PAIRS, choose_method
+    from transport._clouds._solve import SPARSE_MIN_PAIRS, choose_method
 
     assert choose_method(100, 100, 2) == "network_simplex"
     assert choose_method(SPARSE_MIN_PAIRS, 1, 3) == "sparse"

@@ -166,11 +166,11 @@ def test_bad_input(args, kwargs, exc, match):
 
 @pytest.mark.parametrize("kind", ["uniform", "normal", "ties", "signed_zeros", "extremes"])
 def test_radix_sort_matches_numpy(kind):
-    from transport._float_keys import index_bits
-    from transport._packed_sort import pack_index_keys
-    from transport._quantile_merge import breakpoints
-    from transport._radix_sort import radix_sort, radix_sort_packed_into
-    from transport._sort_1d import sort_weighted
+    from transport._line._float_keys import index_bits
+    from transport._line._packed_sort import pack_index_keys
+    from transport._line._quantile_merge import breakpoints
+    from transport._line._radix_sort import radix_sort, radix_sort_packed_into
+    from transport._line._sort_1d import sort_weighted
 
     rng = np.random.default_rng(404)
     n = 20_000
@@ -225,7 +225,7 @@ def _sort_case(kind, rng, n=20_000):
 
 
 def _fresh(n):
-    from transport._sort_1d import slots
+    from transport._line._sort_1d import slots
 
     return {name: np.empty(n, dtype) for name, dtype in slots(True, True)}
 
@@ -237,8 +237,8 @@ KINDS = ["normal", "ties", "signed_zeros", "extremes", "near_equal_block",
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("radix", [False, True])
 def test_sorted_atoms_are_the_stable_sort_by_value(kind, radix):
-    from transport._quantile_merge import breakpoints
-    from transport._sort_1d import sort_weighted
+    from transport._line._quantile_merge import breakpoints
+    from transport._line._sort_1d import sort_weighted
 
     rng = np.random.default_rng(406)
     x = _sort_case(kind, rng)
@@ -256,7 +256,7 @@ def test_sorted_atoms_are_the_stable_sort_by_value(kind, radix):
 def test_breakpoints_are_the_exact_running_sums():
     from fractions import Fraction
 
-    from transport._quantile_merge import breakpoints
+    from transport._line._quantile_merge import breakpoints
 
     rng = np.random.default_rng(407)
     w = rng.random(3000) * np.exp(rng.normal(0, 8, 3000))  # widely spread magnitudes
@@ -273,9 +273,9 @@ def test_breakpoints_are_the_exact_running_sums():
 
 
 def test_weighted_halves_do_not_depend_on_threads():
-    from transport._quantile_merge import quantile_merge_weighted
-    from transport._sort_1d import sort_weighted
-    from transport._wasserstein_1d import _merge_weighted
+    from transport._line._quantile_merge import quantile_merge_weighted
+    from transport._line._sort_1d import sort_weighted
+    from transport._line._wasserstein_1d import _merge_weighted
 
     rng = np.random.default_rng(408)
     x, y = rng.normal(size=5000), rng.normal(0.2, 1.5, size=3000)
@@ -301,7 +301,7 @@ def test_split_at_a_shared_breakpoint():
 @pytest.mark.parametrize("numpy_fast", [False, True])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_both_sort_routes_match_scipy_and_each_other(monkeypatch, numpy_fast, weighted):
-    import transport._sort_1d as sort_1d
+    import transport._line._sort_1d as sort_1d
 
     rng = np.random.default_rng(405)
     x, y = rng.normal(size=70_000), rng.normal(0.3, 1.2, size=50_000)
@@ -321,7 +321,7 @@ def test_both_sort_routes_match_scipy_and_each_other(monkeypatch, numpy_fast, we
 @pytest.mark.parametrize("kind", ["values", "packed"])
 @pytest.mark.parametrize("numpy_faster", [False, True])
 def test_sort_route_is_measured_once(monkeypatch, kind, numpy_faster):
-    import transport._sort_1d as sort_1d
+    import transport._line._sort_1d as sort_1d
 
     monkeypatch.setattr(sort_1d, "_numpy_sort_fast", {})
     times = (1e-3, 2e-3) if numpy_faster else (2e-3, 1e-3)  # (NumPy, radix)
@@ -336,7 +336,7 @@ def test_sort_route_is_measured_once(monkeypatch, kind, numpy_faster):
 
 @pytest.mark.parametrize("kind", ["values", "packed"])
 def test_sort_routes_are_timed_for_real(kind):
-    from transport._sort_1d import _time_routes
+    from transport._line._sort_1d import _time_routes
 
     numpy_time, radix_time = _time_routes(kind)
     assert 0 < numpy_time < 1 and 0 < radix_time < 1
@@ -345,7 +345,7 @@ def test_sort_routes_are_timed_for_real(kind):
 def test_scratch_reuse_fresh_and_threads_agree():
     from concurrent.futures import ThreadPoolExecutor
 
-    import transport._sort_1d as sort_1d
+    import transport._line._sort_1d as sort_1d
 
     rng = np.random.default_rng(409)
     cases = []
@@ -369,7 +369,7 @@ def test_scratch_reuse_fresh_and_threads_agree():
 
 
 def test_inputs_above_the_scratch_size_use_fresh_arrays(monkeypatch):
-    import transport._sort_1d as sort_1d
+    import transport._line._sort_1d as sort_1d
 
     rng = np.random.default_rng(410)
     x, y, a = rng.normal(size=3000), rng.normal(size=2000), rng.random(3000)
@@ -387,7 +387,7 @@ def test_inputs_above_the_scratch_size_use_fresh_arrays(monkeypatch):
     st.integers(0, 2**32 - 1),
 )
 def test_both_sort_routes_give_the_same_arrays(x, seed):
-    from transport._sort_1d import sort_weighted, sort_values
+    from transport._line._sort_1d import sort_weighted, sort_values
 
     w = np.random.default_rng(seed).random(x.shape[0])
     total = w.sum()
@@ -479,7 +479,7 @@ def test_unrepresentable_distance_raises(p):
 @pytest.mark.parametrize("n, m", [(1, 1), (40, 40), (57, 31), (3000, 2000)])
 @pytest.mark.parametrize("p", [1.0, 2.0, 3.5])
 def test_scaled_route_matches_the_plain_sum(monkeypatch, weighted, n, m, p):
-    import transport._wasserstein_1d as w1d
+    import transport._line._wasserstein_1d as w1d
 
     rng = np.random.default_rng(411)
     x, y = rng.normal(size=n), rng.normal(0.3, 1.5, size=m)
@@ -501,7 +501,7 @@ _small_cases = hnp.arrays(
 @given(_small_cases, _small_cases, st.sampled_from([1, 1.0, 2, 2.5, 7.0]),
        st.sampled_from(["none", "u", "both"]), st.integers(0, 2**32 - 1))
 def test_one_call_route_gives_the_general_routes_bits(x, y, p, weights, seed):
-    import transport._wasserstein_1d as w1d
+    import transport._line._wasserstein_1d as w1d
 
     rng = np.random.default_rng(seed)
     a = rng.random(x.shape[0]) * (rng.random(x.shape[0]) < 0.8) if weights != "none" else None
@@ -617,7 +617,7 @@ def _child_distance(seed):
 def test_forked_child_gets_fresh_sort_locks(monkeypatch):
     import multiprocessing
 
-    import transport._sort_1d as sort_1d
+    import transport._line._sort_1d as sort_1d
 
     if "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("no fork on this platform")

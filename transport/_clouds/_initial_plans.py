@@ -5,7 +5,7 @@
   plan, so the candidate arcs always admit a solution;
 * `refine_plan`: a plan between clusters of consecutive atoms split back
   onto the atoms, again a feasible plan whose support is a forest (the
-  coarse-to-fine start; `transport._simplex_tree.forest_tree` turns it
+  coarse-to-fine start; `transport._simplex._simplex_tree.forest_tree` turns it
   into the simplex's first spanning tree).
 
 Kernels validate nothing.

@@ -17,7 +17,7 @@ import numpy as np
 
 from divergences._validation import as_float_array, raise_first_bad_entry
 
-from ._validation import validate_p
+from .._core._validation import validate_p
 
 __all__ = ["per_slice"]
 

@@ -13,7 +13,7 @@ from ._circle_kernels import (
     shift_cost,
     weighted_median,
 )
-from ._validation import validate_p, validate_values, weights_and_total
+from .._core._validation import validate_p, validate_values, weights_and_total
 
 __all__ = ["wasserstein_circle"]
 

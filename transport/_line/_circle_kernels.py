@@ -1,4 +1,4 @@
-"""Numba kernels for W_p on the circle (see `transport._circle`).
+"""Numba kernels for W_p on the circle (see `transport._line._circle`).
 
 Masses are integers: cumulative masses are kept in units of 1 / `UNIT` of
 the total, so every breakpoint, shift and segment length below is an exact

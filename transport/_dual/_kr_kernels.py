@@ -6,14 +6,14 @@ generation), the inf-convolution repair ``f_k <- min_l f_l + d(x_k, x_l)``,
 and the evaluation of the critic ``min_k f_k + d(z, x_k)`` at query points.
 Each has a serial version and a ``parallel=True`` twin over rows, both
 compiled once at module level.  Kernels validate nothing; the metric is the
-integer code of a metric of `transport._metrics.METRICS` (sqeuclidean, not a
+integer code of a metric of `transport._core._metrics.METRICS` (sqeuclidean, not a
 metric, is refused before it gets here).
 """
 
 import numpy as np
 from numba import njit, prange
 
-from ._metrics import distance
+from .._core._metrics import distance
 
 _OPTS = dict(cache=True, nogil=True)
 

@@ -5,13 +5,13 @@ import math
 
 import numpy as np
 
-from ._certify import DEFAULT_RTOL, certificate_numbers, certificate_of, max_dual_violation
+from .._core._certify import DEFAULT_RTOL, certificate_numbers, certificate_of, max_dual_violation
 from ._network_simplex import (DEFAULT_MAX_PIVOTS, ZERO_MASS, max_abs, solve_dense,
                                solve_dense_certified)
-from ._scaling import scale_back, times_power_of_two
-from ._results import (OPTIMAL, Solution, require_optimal, transport_result,
+from .._core._scaling import scale_back, times_power_of_two
+from .._core._results import (OPTIMAL, Solution, require_optimal, transport_result,
                        warn_uncertified)
-from ._validation import (plain_problem, total, validate_cap, validate_problem,
+from .._core._validation import (plain_problem, total, validate_cap, validate_problem,
                           validate_rtol)
 
 __all__ = ["emd", "emd2", "solve_problem"]

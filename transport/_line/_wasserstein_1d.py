@@ -17,7 +17,7 @@ from ._batch_1d import per_slice
 from ._small_1d import OK as SMALL_OK
 from ._small_1d import small_uniform, small_weighted
 from ._sort_1d import buffers, slots, sort_values, sort_weighted, use_radix
-from ._validation import validate_p, validate_values, weights_and_total
+from .._core._validation import validate_p, validate_values, weights_and_total
 
 __all__ = ["wasserstein_1d", "sorted_pair"]
 

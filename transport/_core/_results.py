@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
-import scipy.sparse
 
 from ._certify import Certificate
 
@@ -95,7 +94,7 @@ class TransportResult:
     """
 
     cost: float
-    plan: scipy.sparse.coo_array
+    plan: "scipy.sparse.coo_array"
     u: np.ndarray
     v: np.ndarray
     status: str
@@ -149,13 +148,16 @@ def transport_result(sol):
     decision (`warn_uncertified` or `require_optimal`)."""
     status = sol.status
     cost = float(sol.cost) if status == "optimal" else float("nan")
+    import scipy.sparse  # loaded on the first result, not at import
+
     plan = scipy.sparse.coo_array((sol.flows, (sol.rows, sol.cols)), shape=sol.shape)
     return TransportResult(cost=cost, plan=plan, u=sol.u, v=sol.v, status=status,
                            n_iter=int(sol.n_iter), method=sol.method,
                            certificate=sol.certificate)
 
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+#: The `transport` package folder (this module sits in its `_core/`).
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 def user_stacklevel():

@@ -12,7 +12,7 @@ scan finds none.
 * Multiscale start (from `MULTISCALE_MIN` atoms a side): the problem with
   clusters of `COARSEN` consecutive atoms (compact, thanks to the curve) is
   solved first, recursively by this same solver.  Its plan is split back
-  onto the atoms by the north-west rule (`transport._initial_plans`): a
+  onto the atoms by the north-west rule (`transport._clouds._initial_plans`): a
   feasible plan whose support is a forest, made the simplex's first
   spanning tree (`ArcSimplex.from_forest`: each tree hangs from the
   root by an arc without flow, so no flow ever passes the root).  All
@@ -26,7 +26,7 @@ scan finds none.
   bound of *all* pair costs (from the bounding boxes).  Flow left on it is
   then always undercut by a direct pair, which the scan finds: no art_cost
   escalation is needed, and the potentials stay within a few cost bounds.
-* Dual scan (`transport._kdscan`): a kd-tree over the targets holds, per
+* Dual scan (`transport._clouds._kdscan`): a kd-tree over the targets holds, per
   node, the bounding box and the largest potential v_j inside.  For a source x_i,
   dist(x_i, box)^p - max v is a lower bound of c(x_i, y_j) - v_j over the
   node, so the search skips a node only when nothing in it can be a
@@ -42,7 +42,7 @@ scan finds none.
   tol = CHECK_RTOL * (cost bound + max|u| + max|v|); the simplex prices
   with tol / PRICE_RATIO, strictly tighter, so an arc the scan adds always
   enters and the loop cannot spin on the same arcs.
-* Rounds near the tree (`transport._local_scan`): after each simplex solve
+* Rounds near the tree (`transport._clouds._local_scan`): after each simplex solve
   the pairs next to the tree's arcs (nearest targets of its targets,
   nearest sources of its sources) are priced first; while that finds
   enough violated pairs, they are added and the exact scan waits.  It
@@ -58,14 +58,14 @@ from collections import namedtuple
 import numpy as np
 from scipy.spatial import cKDTree
 
-from ._certify import DEFAULT_RTOL, certificate_from
+from .._core._certify import DEFAULT_RTOL, certificate_from
 from ._hilbert import curve_order
 from ._initial_plans import northwest_arcs, refine_plan
 from ._kdscan import TargetTree, c_transform
 from ._local_scan import tree_violations
-from ._metrics import CITYBLOCK, EUCLIDEAN, METRICS, SQEUCLIDEAN, pair_costs
-from ._network_simplex import PRICE_RTOL, ArcSimplex, transport_art_cost
-from ._results import MAX_ROUNDS, NUMERICAL, OPTIMAL, Solution, transport_result
+from .._core._metrics import CITYBLOCK, EUCLIDEAN, METRICS, SQEUCLIDEAN, pair_costs
+from .._simplex._network_simplex import PRICE_RTOL, ArcSimplex, transport_art_cost
+from .._core._results import MAX_ROUNDS, NUMERICAL, OPTIMAL, Solution, transport_result
 
 __all__ = ["solve_sparse", "solve_sparse_solution", "SparseStats", "DEFAULT_MAX_ROUNDS"]
 
@@ -94,7 +94,7 @@ ADD_PER_SOURCE = 16
 MAX_ADD_PER_SOURCE = 1024
 
 #: Between exact scans, violated pairs are first looked for next to the
-#: simplex's tree (`transport._local_scan`): for every tree arc (i, j), the
+#: simplex's tree (`transport._clouds._local_scan`): for every tree arc (i, j), the
 #: LOCAL_NEIGHBOURS targets nearest y_j and sources nearest x_i.  Such a
 #: round costs milliseconds where an exact scan costs a second on hard data
 #: (4 clusters vs a Gaussian, n = 20,000, W_1: 31 s with 20 exact scans

@@ -22,7 +22,7 @@ from collections import namedtuple
 
 from divergences._parallel import parallel_ok
 
-from ._metrics import EUCLIDEAN, SQEUCLIDEAN, box_cost, cost
+from .._core._metrics import EUCLIDEAN, SQEUCLIDEAN, box_cost, cost
 
 __all__ = ["TargetTree", "c_transform", "scan_sources", "scan_sources_parallel",
            "build_kdtree", "LEAF_SIZE", "SCAN_PARALLEL_MIN"]

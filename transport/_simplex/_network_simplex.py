@@ -15,8 +15,8 @@ Two ways in, both exact:
 This module chooses what the kernels need -- the artificial cost, the
 pricing tolerance, the pricing block -- and reads the final spanning tree
 back into a sparse solution (`_basis`).  Nothing else calls the kernels:
-the pivot rule is `transport._simplex_kernels.pivot` and the state it
-updates is `transport._simplex_tree.SimplexTree`.  Nothing here validates
+the pivot rule is `transport._simplex._simplex_kernels.pivot` and the state it
+updates is `transport._simplex._simplex_tree.SimplexTree`.  Nothing here validates
 input: the public wrappers do.
 """
 
@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ._results import INFEASIBLE, NUMERICAL, OPTIMAL
+from .._core._results import INFEASIBLE, NUMERICAL, OPTIMAL
 from ._simplex_batch import solve_rows_kernel
 from ._simplex_kernels import (ART_COST_FACTOR, ARTIFICIAL_RTOL, ZERO_MASS,
                                dense_block_rows, dense_certified_kernel,
@@ -80,7 +80,7 @@ DenseSolution.__doc__ = """Sparse solution of a dense transport problem.
 
 rows, cols, flows : the positive entries of the plan;
 u, v : potentials with u_i + v_j <= M_ij (tight on the plan);
-cost : <plan, M>; status : a code of `transport._results`; n_iter : pivots.
+cost : <plan, M>; status : a code of `transport._core._results`; n_iter : pivots.
 """
 
 ArcsSolution = namedtuple("ArcsSolution", "arcs flows pi cost status n_iter")
@@ -88,7 +88,7 @@ ArcsSolution.__doc__ = """Solution of a min-cost flow on an arc list.
 
 arcs, flows : indices of the arcs with positive flow and their flows;
 pi : node potentials (cost[e] + pi[src[e]] - pi[dst[e]] >= -tol);
-cost : total cost; status : a code of `transport._results`; n_iter : pivots.
+cost : total cost; status : a code of `transport._core._results`; n_iter : pivots.
 """
 
 

@@ -7,7 +7,7 @@ Layers:
 * `distance_block(U, V, costs, p)` is the unit of work on validated,
   normalised rows: every pair of a block of rows of U against a block of
   rows of V (V None: the pairs i < j of U, mirrored), solved and certified
-  by `transport._network_simplex.solve_dense_pairs` on all cores.  A tiled
+  by `transport._simplex._network_simplex.solve_dense_pairs` on all cores.  A tiled
   engine (Dask) maps it over tiles; `row_offset` / `col_offset` make its
   warnings name global indices.
 """
@@ -20,12 +20,12 @@ import numpy as np
 
 from divergences._dask import is_dask_array
 
-from ._certify import DEFAULT_RTOL
-from ._network_simplex import DEFAULT_MAX_PIVOTS, solve_dense_pairs
-from ._results import MAX_PIVOTS, NUMERICAL, UncertifiedWarning, user_stacklevel
-from ._simplex_batch import UNCERTIFIED
-from ._solve import ground_costs
-from ._validation import (
+from .._core._certify import DEFAULT_RTOL
+from .._simplex._network_simplex import DEFAULT_MAX_PIVOTS, solve_dense_pairs
+from .._core._results import MAX_PIVOTS, NUMERICAL, UncertifiedWarning, user_stacklevel
+from .._simplex._simplex_batch import UNCERTIFIED
+from .._clouds._solve import ground_costs
+from .._core._validation import (
     as_float_array,
     raise_first_bad_entry,
     validate_metric,

@@ -3,7 +3,7 @@
 Two exact methods, one result type:
 
 * "network_simplex": the cost matrix (`cost_matrix`), then `emd`'s solver;
-* "sparse": column generation without the cost matrix (`transport._sparse`).
+* "sparse": column generation without the cost matrix (`transport._clouds._sparse`).
 
 "auto" picks by `choose_method`; the method that ran is recorded in the
 result.  `wasserstein` is a thin wrapper over `solve` (and the closed form
@@ -15,16 +15,16 @@ import dataclasses
 import numpy as np
 from scipy.spatial.distance import cdist
 
-from ._certify import DEFAULT_RTOL
-from ._emd import solve_problem
-from ._metrics import METRICS, pair_costs, refine_small_euclidean
-from ._network_simplex import DEFAULT_MAX_PIVOTS
-from ._results import transport_result, warn_uncertified
-from ._scaling import cloud_scale, degree, scale_back, times_power_of_two
+from .._core._certify import DEFAULT_RTOL
+from .._simplex._emd import solve_problem
+from .._core._metrics import METRICS, pair_costs, refine_small_euclidean
+from .._simplex._network_simplex import DEFAULT_MAX_PIVOTS
+from .._core._results import transport_result, warn_uncertified
+from .._core._scaling import cloud_scale, degree, scale_back, times_power_of_two
 from ._sparse import solve_sparse_solution
-from ._validation import (_all_finite, validate_metric, validate_p,
+from .._core._validation import (_all_finite, validate_metric, validate_p,
                           validate_point_clouds)
-from ._wasserstein_1d import wasserstein_1d
+from .._line._wasserstein_1d import wasserstein_1d
 
 __all__ = ["solve", "cost_matrix", "choose_method", "auto_method", "travel_feature",
            "solve_scaled", "METHODS", "SPARSE_MIN_PAIRS"]
@@ -148,7 +148,7 @@ FAR_TRAVEL = 0.03
 
 #: With far travel, a cost d^1 (W_1: degenerate, many near-tied pairs) stays
 #: on the dense solver up to this many pairs.  Sparse / dense time (families
-#: benchmark and `transport._sparse`'s rounds next to the tree, load ~1,
+#: benchmark and `transport._clouds._sparse`'s rounds next to the tree, load ~1,
 #: pricing block 0.05): at 2000 x 2000 1.64 shifted, 1.62 clusters, 1.73
 #: gauss3d; at 3000 x 3000 0.88 / 0.90 / 1.19; at 4000 x 4000 0.77 / 0.71 /
 #: 0.90; at 6000 x 6000 0.47 / 0.43 / 0.60.  Any other cost (d^2,

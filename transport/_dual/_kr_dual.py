@@ -21,11 +21,11 @@ from divergences import align
 from divergences._parallel import parallel_ok
 
 from . import _kr_kernels as kern
-from ._kdscan import TargetTree, c_transform
-from ._metrics import METRICS, pair_costs, validate_metric
-from ._results import warn_uncertified
-from ._scaling import cloud_scale
-from ._validation import as_float_array, validate_cap
+from .._clouds._kdscan import TargetTree, c_transform
+from .._core._metrics import METRICS, pair_costs, validate_metric
+from .._core._results import warn_uncertified
+from .._core._scaling import cloud_scale
+from .._core._validation import as_float_array, validate_cap
 
 __all__ = ["KRDualResult", "kr_dual"]
 
@@ -409,7 +409,7 @@ def _generate(X, c, metric, max_rounds):
 
 
 def _tree_violations(tree, X, f, code, present, out_l, counts):
-    """The kd-tree scan of `transport._kdscan` as the violation finder:
+    """The kd-tree scan of `transport._clouds._kdscan` as the violation finder:
     f_k - f_l - d(x_k, x_l) > tol is d(x_k, x_l) - (-f_l) < f_k - tol, a
     c-transform query with potentials -f, pruned by the tree's bounds
     instead of touching all N^2 pairs.  Fills out_l / counts with the most

@@ -12,33 +12,33 @@ GIL:
    M into a workspace;
 2. V[j] is rescaled to the mass of U[i] (as `emd` rescales b) and the
    sub-problem is solved and certified by
-   `transport._simplex_kernels.certified_positive`, the very solve and
-   certificate (`transport._certify.certificate_numbers`) that `emd` runs:
+   `transport._simplex._simplex_kernels.certified_positive`, the very solve and
+   certificate (`transport._core._certify.certificate_numbers`) that `emd` runs:
    a pair gets the pivots, the cost and the verdict `emd` gives it.
 
 A pair that is not proven optimal gets NaN and a status code; the caller
 warns.  Dropped bins need no certificate of their own: they carry no mass,
 and feasible potentials for them always exist (see
-`transport._emd._restore_dropped_duals`).  Kernels validate nothing: rows
+`transport._simplex._emd._restore_dropped_duals`).  Kernels validate nothing: rows
 must be finite, non-negative with positive sums, M finite.
 
-Only `transport._network_simplex` calls this module.
+Only `transport._simplex._network_simplex` calls this module.
 """
 
 import numpy as np
 from numba import njit
 
-from ._certify import numbers_ok
-from ._results import OPTIMAL
+from .._core._certify import numbers_ok
+from .._core._results import OPTIMAL
 from ._simplex_kernels import certified_positive, dense_block_rows
-from ._validation import total
+from .._core._validation import total
 
 __all__ = ["solve_rows_kernel", "UNCERTIFIED"]
 
 _OPTS = dict(cache=True, nogil=True)
 
 #: Status of a pair that stopped optimal but failed its certificate (the
-#: kernels' codes are those of `transport._results`).
+#: kernels' codes are those of `transport._core._results`).
 UNCERTIFIED = 100
 
 

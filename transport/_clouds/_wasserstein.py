@@ -2,11 +2,11 @@
 
 import math
 
-from ._results import distance_from_cost, require_optimal
-from ._scaling import NOT_REPRESENTABLE, scale_back
+from .._core._results import distance_from_cost, require_optimal
+from .._core._scaling import NOT_REPRESENTABLE, scale_back
 from ._solve import METHODS, _validated_method, solve_scaled
-from ._validation import validate_metric, validate_p, validate_point_clouds
-from ._wasserstein_1d import wasserstein_1d
+from .._core._validation import validate_metric, validate_p, validate_point_clouds
+from .._line._wasserstein_1d import wasserstein_1d
 
 __all__ = ["wasserstein"]
 

@@ -20,7 +20,7 @@ the arrays:
 root) and `forest_tree` (a feasible plan whose support is a forest: the
 multiscale warm start) fill it.  Both starts are strongly feasible (every
 arc without flow points away from the root), which the pivot rule in
-`transport._simplex_kernels` keeps.  Kernels validate nothing.
+`transport._simplex._simplex_kernels` keeps.  Kernels validate nothing.
 """
 
 from collections import namedtuple

@@ -1,6 +1,6 @@
 """Violated dual constraints near the current spanning tree (numba kernel).
 
-Between two exact scans of all pairs (`transport._kdscan`), the sparse
+Between two exact scans of all pairs (`transport._clouds._kdscan`), the sparse
 solver looks for violated pairs where they are most likely: next to the
 arcs of the simplex's current tree.  For every tree arc (i, j) it prices
 the pairs (i, j') for the targets j' nearest to y_j and (i', j) for the
@@ -12,7 +12,7 @@ ends the solve.
 import numpy as np
 from numba import njit
 
-from ._metrics import cost
+from .._core._metrics import cost
 
 __all__ = ["tree_violations"]
 

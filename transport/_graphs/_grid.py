@@ -17,10 +17,10 @@ import numbers
 
 import numpy as np
 
-from ._certify import DEFAULT_RTOL
-from ._results import OPTIMAL, OptimalityError
-from ._network_simplex import solve_arcs
-from ._validation import as_float_array, raise_first_bad_entry
+from .._core._certify import DEFAULT_RTOL
+from .._core._results import OPTIMAL, OptimalityError
+from .._simplex._network_simplex import solve_arcs
+from .._core._validation import as_float_array, raise_first_bad_entry
 
 __all__ = ["wasserstein_grid", "grid_flow", "GRID_METRICS"]
 
@@ -243,7 +243,7 @@ def wasserstein_grid(u_hist, v_hist, *, metric="cityblock", spacing=1.0):
     See Also
     --------
     emd : the dense LP on the pixels x pixels cost matrix (same value).
-    transport._grid.grid_flow : the optimal flow and potential behind it.
+    transport._graphs._grid.grid_flow : the optimal flow and potential behind it.
 
     Notes
     -----

@@ -5,7 +5,7 @@ s -> t with costs; minimise sum c_e x_e over flows x >= 0 meeting the
 supplies.  The dense bipartite transport problem is the instance with
 sources 0..n-1, sinks n..n+m-1 and arc e = i*m + j of cost M[i, j] (read in
 place, never copied); an arc list (src, dst, cost) is the other instance.
-The basis is a `transport._simplex_tree.SimplexTree`.
+The basis is a `transport._simplex._simplex_tree.SimplexTree`.
 
 The pivot rule:
 
@@ -20,17 +20,17 @@ The pivot rule:
 
 Before optimality is declared the potentials are recomputed from the tree
 and the arcs priced again (drift cannot hide an entering arc).  Kernels
-validate nothing; they return the status codes of `transport._results`:
+validate nothing; they return the status codes of `transport._core._results`:
 OPTIMAL, MAX_PIVOTS (the pivot cap), NUMERICAL.  Only
-`transport._network_simplex` calls them (the batch of many small problems
-from compiled code, through `transport._simplex_batch`).
+`transport._simplex._network_simplex` calls them (the batch of many small problems
+from compiled code, through `transport._simplex._simplex_batch`).
 """
 
 import numpy as np
 from numba import njit
 
-from ._certify import _total, certificate_numbers, max_dual_violation
-from ._results import MAX_PIVOTS, NUMERICAL, OPTIMAL
+from .._core._certify import _total, certificate_numbers, max_dual_violation
+from .._core._results import MAX_PIVOTS, NUMERICAL, OPTIMAL
 from ._simplex_tree import artificial_tree, refresh_flows, refresh_potentials
 
 __all__ = ["pivot", "solve_dense_kernel", "run_arcs_kernel", "max_abs",
@@ -421,7 +421,7 @@ def dense_certified_kernel(a, b, M, max_pivots, price_rtol, block_rows):
     `b` is rescaled to the total of `a`; the pricing tolerance is
     price_rtol * max|M|.  Returns (status, rows, cols, flows, u, v, cost,
     numbers, n_pivots): the plan's positive entries, potentials normalised
-    to v_0 = 0, its cost, and `transport._certify.certificate_numbers` of
+    to v_0 = 0, its cost, and `transport._core._certify.certificate_numbers` of
     all that against M (dual feasibility over all pairs).  Status ZERO_MASS
     (nothing solved) when some mass is zero.
     """
@@ -442,7 +442,7 @@ def dense_certified_kernel(a, b, M, max_pivots, price_rtol, block_rows):
 def certified_positive(a, bs, M, max_pivots, price_rtol, block_rows):
     """`dense_certified_kernel` for positive masses a, bs of equal totals
     (bs already rescaled to the total of a): the one solve-and-certify of a
-    dense problem, also run per pair by `transport._simplex_batch`."""
+    dense problem, also run per pair by `transport._simplex._simplex_batch`."""
     n, m = M.shape
     mass = _total(a)
     cmax = max_abs(M)
