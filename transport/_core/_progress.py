@@ -97,7 +97,8 @@ class _Bar:
     def __init__(self, tqdm, what, total, stream):
         self.bar = tqdm(total=total, desc=f"emdkit {what}", file=stream,
                         mininterval=MIN_INTERVAL, leave=True, dynamic_ncols=True,
-                        unit="pair" if total else "it")
+                        unit="pair" if total else "it",
+                        bar_format=None if total else "{desc}: {elapsed} {postfix}")
         self.fields = {}
         self.last = -float("inf")
 
