@@ -98,7 +98,7 @@ class _Bar:
         self.bar = tqdm(total=total, desc=f"emdkit {what}", file=stream,
                         mininterval=MIN_INTERVAL, leave=True, dynamic_ncols=True,
                         unit="pair" if total else "it",
-                        bar_format=None if total else "{desc}: {elapsed} {postfix}")
+                        bar_format=None if total else "{desc}: {elapsed}{postfix}")
         self.fields = {}
         self.last = -float("inf")
 
