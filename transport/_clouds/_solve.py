@@ -17,6 +17,7 @@ from scipy.spatial.distance import cdist
 
 from .._core._certify import DEFAULT_RTOL
 from .._simplex._emd import solve_problem
+from .._core._blas_costs import high_dim_costs
 from .._core._metrics import METRICS, pair_costs, refine_small_euclidean
 from .._simplex._network_simplex import DEFAULT_MAX_PIVOTS
 from .._core._results import transport_result, warn_uncertified
@@ -34,10 +35,14 @@ _TINY = np.finfo(np.float64).tiny
 
 def ground_costs(X, Y, metric, p):
     """The (n, m) matrix d(x_i, y_j)^p of validated clouds (canonical metric),
-    as computed: see `cost_matrix` for the version safe at any scale."""
-    M = cdist(X, Y, metric=metric)
-    if metric == "euclidean":  # distances of close points, without underflow
-        refine_small_euclidean(X, Y, M)
+    as computed: see `cost_matrix` for the version safe at any scale.  In
+    high dimension by matrix products or the parallel direct formula
+    (`high_dim_costs`); the result is the only n x m array."""
+    M = high_dim_costs(X, Y, METRICS[metric].code)
+    if M is None:
+        M = cdist(X, Y, metric=metric)
+        if metric == "euclidean":  # distances of close points, without underflow
+            refine_small_euclidean(X, Y, M)
     if p != 1.0:
         with np.errstate(over="ignore", under="ignore"):  # callers check the range
             M **= p

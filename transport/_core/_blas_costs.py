@@ -68,6 +68,7 @@ from numba import njit, prange
 from ._metrics import CHEBYSHEV, CITYBLOCK, EUCLIDEAN, SMALL_SQUARED, SQEUCLIDEAN
 
 __all__ = ["COST_RTOL", "GEMM_MIN_DIM", "DIRECT_MIN_DIM", "GEMM_CHUNK", "blas_costs",
+           "high_dim_costs",
            "direct_costs", "direct_distance", "gemm_bound_constants", "keep_rule", "uses_blas"]
 
 _OPTS = dict(cache=True, nogil=True)
@@ -100,14 +101,18 @@ NORM_BLOCK = 64
 
 #: From this dimension on, euclidean and sqeuclidean costs are built by
 #: matrix products (`blas_costs`); below, SciPy's ``cdist`` as before (so
-#: low-dimensional results are unchanged bit for bit).  Measured by
-#: ``python -m benchmarks.bench --sections features`` (cost matrix, 2000 x
-#: 2000, Gaussian clouds, cdist / this path): see `benchmarks._bench_features`.
+#: low-dimensional results are unchanged bit for bit).  Measured (2000 x
+#: 2000 Gaussian clouds, euclidean, this path's time / cdist's, best of 3,
+#: load ~10 on 2 cores): 2.4 at 3-D, 0.9-1.0 at 4-8-D, 0.33 at 12-D, 0.31
+#: at 16-D, 0.2-0.5 above.  Close pairs are recomputed, so clustered data
+#: gains less: 16 leaves a margin.
 GEMM_MIN_DIM = 16
 
 #: From this dimension on, cityblock and chebyshev costs come from the
-#: parallel compiled kernel (`direct_costs`) instead of ``cdist``.
-DIRECT_MIN_DIM = 16
+#: parallel compiled kernel (`direct_costs`) instead of ``cdist``: one
+#: thread of it took 0.9-1.1x cdist's time at 64-D and 0.7x at 784-D (1000
+#: x 1000), below 64-D cdist was faster.
+DIRECT_MIN_DIM = 64
 
 _U = 2.0**-53
 _ETA_UNIT = 2.0**-1075  # the absolute error of one product in the subnormal range
@@ -184,20 +189,20 @@ def uses_blas(metric_code, d):
 # compiled direct formula (LANES interleaved sums)
 # --------------------------------------------------------------------------
 @njit(**_OPTS)
-def _lane_sum_sq(X, i, Y, j):
-    """sum_t (X[i, t] - Y[j, t])^2 in LANES = 8 interleaved partial sums."""
-    d = X.shape[1]
+def _lane_sum_sq(x, y):
+    """sum_t (x[t] - y[t])^2 in LANES = 8 interleaved partial sums."""
+    d = x.shape[0]
     a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
     t = 0
     while t + 8 <= d:
-        e0 = X[i, t] - Y[j, t]
-        e1 = X[i, t + 1] - Y[j, t + 1]
-        e2 = X[i, t + 2] - Y[j, t + 2]
-        e3 = X[i, t + 3] - Y[j, t + 3]
-        e4 = X[i, t + 4] - Y[j, t + 4]
-        e5 = X[i, t + 5] - Y[j, t + 5]
-        e6 = X[i, t + 6] - Y[j, t + 6]
-        e7 = X[i, t + 7] - Y[j, t + 7]
+        e0 = x[t] - y[t]
+        e1 = x[t + 1] - y[t + 1]
+        e2 = x[t + 2] - y[t + 2]
+        e3 = x[t + 3] - y[t + 3]
+        e4 = x[t + 4] - y[t + 4]
+        e5 = x[t + 5] - y[t + 5]
+        e6 = x[t + 6] - y[t + 6]
+        e7 = x[t + 7] - y[t + 7]
         a0 += e0 * e0
         a1 += e1 * e1
         a2 += e2 * e2
@@ -209,78 +214,78 @@ def _lane_sum_sq(X, i, Y, j):
         t += 8
     r = d - t
     if r > 0:
-        e = X[i, t] - Y[j, t]
+        e = x[t] - y[t]
         a0 += e * e
     if r > 1:
-        e = X[i, t + 1] - Y[j, t + 1]
+        e = x[t + 1] - y[t + 1]
         a1 += e * e
     if r > 2:
-        e = X[i, t + 2] - Y[j, t + 2]
+        e = x[t + 2] - y[t + 2]
         a2 += e * e
     if r > 3:
-        e = X[i, t + 3] - Y[j, t + 3]
+        e = x[t + 3] - y[t + 3]
         a3 += e * e
     if r > 4:
-        e = X[i, t + 4] - Y[j, t + 4]
+        e = x[t + 4] - y[t + 4]
         a4 += e * e
     if r > 5:
-        e = X[i, t + 5] - Y[j, t + 5]
+        e = x[t + 5] - y[t + 5]
         a5 += e * e
     if r > 6:
-        e = X[i, t + 6] - Y[j, t + 6]
+        e = x[t + 6] - y[t + 6]
         a6 += e * e
     return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
 
 
 @njit(**_OPTS)
-def _lane_sum_abs(X, i, Y, j):
-    """sum_t |X[i, t] - Y[j, t]| in 8 interleaved partial sums."""
-    d = X.shape[1]
+def _lane_sum_abs(x, y):
+    """sum_t |x[t] - y[t]| in 8 interleaved partial sums."""
+    d = x.shape[0]
     a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
     t = 0
     while t + 8 <= d:
-        a0 += abs(X[i, t] - Y[j, t])
-        a1 += abs(X[i, t + 1] - Y[j, t + 1])
-        a2 += abs(X[i, t + 2] - Y[j, t + 2])
-        a3 += abs(X[i, t + 3] - Y[j, t + 3])
-        a4 += abs(X[i, t + 4] - Y[j, t + 4])
-        a5 += abs(X[i, t + 5] - Y[j, t + 5])
-        a6 += abs(X[i, t + 6] - Y[j, t + 6])
-        a7 += abs(X[i, t + 7] - Y[j, t + 7])
+        a0 += abs(x[t] - y[t])
+        a1 += abs(x[t + 1] - y[t + 1])
+        a2 += abs(x[t + 2] - y[t + 2])
+        a3 += abs(x[t + 3] - y[t + 3])
+        a4 += abs(x[t + 4] - y[t + 4])
+        a5 += abs(x[t + 5] - y[t + 5])
+        a6 += abs(x[t + 6] - y[t + 6])
+        a7 += abs(x[t + 7] - y[t + 7])
         t += 8
     while t < d:
-        a0 += abs(X[i, t] - Y[j, t])
+        a0 += abs(x[t] - y[t])
         t += 1
     return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
 
 
 @njit(**_OPTS)
-def _lane_max_abs(X, i, Y, j):
-    """max_t |X[i, t] - Y[j, t]| (exact in any order)."""
-    d = X.shape[1]
+def _lane_max_abs(x, y):
+    """max_t |x[t] - y[t]| (exact in any order)."""
+    d = x.shape[0]
     a0 = a1 = a2 = a3 = 0.0
     t = 0
     while t + 4 <= d:
-        a0 = max(a0, abs(X[i, t] - Y[j, t]))
-        a1 = max(a1, abs(X[i, t + 1] - Y[j, t + 1]))
-        a2 = max(a2, abs(X[i, t + 2] - Y[j, t + 2]))
-        a3 = max(a3, abs(X[i, t + 3] - Y[j, t + 3]))
+        a0 = max(a0, abs(x[t] - y[t]))
+        a1 = max(a1, abs(x[t + 1] - y[t + 1]))
+        a2 = max(a2, abs(x[t + 2] - y[t + 2]))
+        a3 = max(a3, abs(x[t + 3] - y[t + 3]))
         t += 4
     while t < d:
-        a0 = max(a0, abs(X[i, t] - Y[j, t]))
+        a0 = max(a0, abs(x[t] - y[t]))
         t += 1
     return max(max(a0, a1), max(a2, a3))
 
 
 @njit(**_OPTS)
-def _small_euclidean(X, i, Y, j):
+def _small_euclidean(x, y):
     """max |diff| * sqrt(sum (diff / max)^2): no tiny squares underflow."""
-    top = _lane_max_abs(X, i, Y, j)
+    top = _lane_max_abs(x, y)
     if top == 0.0:
         return 0.0
     acc = 0.0
-    for t in range(X.shape[1]):
-        r = (X[i, t] - Y[j, t]) / top
+    for t in range(x.shape[0]):
+        r = (x[t] - y[t]) / top
         acc += r * r
     return top * np.sqrt(acc)
 
@@ -290,16 +295,18 @@ def direct_distance(X, i, Y, j, metric):
     """d(X[i], Y[j]) for a metric code by the direct formula, summed in
     LANES partial sums (sqeuclidean: the squared distance; euclidean
     distances below 2^-480 without underflow, as `_metrics.distance`)."""
+    x = X[i]
+    y = Y[j]
     if metric == EUCLIDEAN or metric == SQEUCLIDEAN:
-        acc = _lane_sum_sq(X, i, Y, j)
+        acc = _lane_sum_sq(x, y)
         if metric == SQEUCLIDEAN:
             return acc
         if acc < SMALL_SQUARED:
-            return _small_euclidean(X, i, Y, j)
+            return _small_euclidean(x, y)
         return np.sqrt(acc)
     if metric == CITYBLOCK:
-        return _lane_sum_abs(X, i, Y, j)
-    return _lane_max_abs(X, i, Y, j)
+        return _lane_sum_abs(x, y)
+    return _lane_max_abs(x, y)
 
 
 #: Rows and columns per block of `direct_costs` (a block of Y rows stays in
@@ -378,67 +385,65 @@ def _centred_chunks(Z, centre, chunks):
 
 
 @njit(**_OPTS)
-def add_into_serial(acc, part):
+def add_into(acc, part):
     """acc += part (same shape), in place."""
     for r in range(acc.shape[0]):
         for j in range(acc.shape[1]):
             acc[r, j] += part[r, j]
 
 
-@njit(parallel=True, **_OPTS)
-def add_into_parallel(acc, part):
-    """Parallel twin of `add_into_serial` (rows across threads)."""
-    for r in prange(acc.shape[0]):
-        for j in range(acc.shape[1]):
-            acc[r, j] += part[r, j]
+@njit(**_OPTS)
+def finish_tile(G, P, has_part, nx, ny, bound, squared):
+    """Entries of a tile of rows: s = n_x + n_y - 2 g (nx: the tile's rows'
+    norms), kept when ``bound.A * t + bound.eta <= bound.C * s`` (t = n_x +
+    n_y; see `keep_rule`) and stored as s (`squared`) or sqrt(s); the others
+    are set to -1 (for `recompute_marked`).  G holds the chunk products
+    added so far, P the last chunk (added here when `has_part`).  Returns
+    the number marked."""
+    A, C, eta = bound[0], bound[1], bound[2]
+    low = 0.0 if squared else SMALL_SQUARED
+    marked = 0
+    for r in range(G.shape[0]):
+        nxi = nx[r]
+        for j in range(G.shape[1]):  # branch-free (vectorises)
+            g = G[r, j]
+            if has_part:
+                g += P[r, j]
+            t = nxi + ny[j]
+            s = t - 2.0 * g
+            ok = (A * t + eta <= C * s) and (s >= low) and (t < np.inf)
+            v = s if squared else np.sqrt(abs(s))
+            G[r, j] = v if ok else -1.0
+            marked += 0 if ok else 1
+    return marked
 
 
 @njit(**_OPTS)
-def _finish_row(G, P, has_part, r, i, nx, ny, X, Y, metric, bound):
-    """Row r of a tile (global row i): s = n_x + n_y - 2 g kept when
-    ``bound.A * t + bound.eta <= bound.C * s`` (t = n_x + n_y; see
-    `keep_rule`), else recomputed directly.  G holds the chunks added so
-    far, P the last chunk (added here when `has_part`).  Returns the number
-    recomputed."""
-    m = G.shape[1]
-    A, C, eta = bound[0], bound[1], bound[2]
-    squared = metric == SQEUCLIDEAN
-    low = 0.0 if squared else SMALL_SQUARED
-    nxi = nx[i]
-    redo = 0
-    for j in range(m):  # branch-free: a negative value marks a recomputation
-        g = G[r, j]
-        if has_part:
-            g += P[r, j]
-        t = nxi + ny[j]
-        s = t - 2.0 * g
-        ok = (A * t + eta <= C * s) and (s >= low) and (t < np.inf)
-        v = s if squared else np.sqrt(abs(s))
-        G[r, j] = v if ok else -1.0
-    for j in range(m):
+def _recompute_row(G, r, i, X, Y, metric):
+    for j in range(G.shape[1]):
         if G[r, j] < 0.0:
             G[r, j] = direct_distance(X, i, Y, j, metric)
-            redo += 1
-    return redo
 
 
 @njit(**_OPTS)
-def finish_tile_serial(G, P, has_part, i0, nx, ny, X, Y, metric, bound):
-    """`_finish_row` over the rows of a tile (rows i0.. of the matrix)."""
-    redo = 0
+def recompute_marked_serial(G, i0, X, Y, metric):
+    """Entries of G (rows i0.. of the matrix) marked negative by
+    `finish_tile` recomputed by `direct_distance`."""
     for r in range(G.shape[0]):
-        redo += _finish_row(G, P, has_part, r, i0 + r, nx, ny, X, Y, metric, bound)
-    return redo
+        _recompute_row(G, r, i0 + r, X, Y, metric)
 
 
 @njit(parallel=True, **_OPTS)
-def finish_tile_parallel(G, P, has_part, i0, nx, ny, X, Y, metric, bound):
-    """Parallel twin of `finish_tile_serial` (rows across threads)."""
-    counts = np.zeros(G.shape[0], np.int64)
+def recompute_marked_parallel(G, i0, X, Y, metric):
+    """Parallel twin of `recompute_marked_serial` (rows across threads)."""
     for r in prange(G.shape[0]):
-        counts[r] = _finish_row(G, P, has_part, r, i0 + r, nx, ny, X, Y, metric,
-                                bound)
-    return counts.sum()
+        _recompute_row(G, r, i0 + r, X, Y, metric)
+
+
+#: Recomputations go parallel from this many coordinates' work (marked
+#: entries times d); below, the parallel region's start costs more (it is
+#: slow to start on a loaded machine).
+RECOMPUTE_PARALLEL_MIN = 1 << 20
 
 
 def _parallel():
@@ -455,6 +460,19 @@ def direct_costs(X, Y, metric_code, out=None):
     kernel = direct_costs_parallel if _parallel() else direct_costs_serial
     kernel(X, Y, metric_code, out)
     return out
+
+
+def high_dim_costs(X, Y, metric_code):
+    """The (n, m) distances (sqeuclidean: squared) of validated clouds by
+    `blas_costs` or `direct_costs` when the dimension makes them pay
+    (`GEMM_MIN_DIM`, `DIRECT_MIN_DIM`); None below (the caller's ``cdist``
+    path, unchanged)."""
+    d = X.shape[1]
+    if uses_blas(metric_code, d):
+        return blas_costs(X, Y, metric_code)
+    if metric_code in (CITYBLOCK, CHEBYSHEV) and d >= DIRECT_MIN_DIM:
+        return direct_costs(X, Y, metric_code)
+    return None
 
 
 def blas_costs(X, Y, metric_code, out=None, stats=None):
@@ -474,9 +492,7 @@ def blas_costs(X, Y, metric_code, out=None, stats=None):
     Xc, nx = _centred_chunks(X, centre, chunks)
     Yc, ny = _centred_chunks(Y, centre, chunks)
     bound = keep_rule(d, metric_code)
-    parallel = _parallel()
-    finish = finish_tile_parallel if parallel else finish_tile_serial
-    add_into = add_into_parallel if parallel else add_into_serial
+    squared = metric_code == SQEUCLIDEAN
     rows = max(1, min(n, SCRATCH_BYTES // (8 * m))) if len(chunks) > 1 else n
     part = np.empty((rows if len(chunks) > 1 else 0, m))  # a later chunk's product
     redo = 0
@@ -489,9 +505,13 @@ def blas_costs(X, Y, metric_code, out=None, stats=None):
             # than strided views of the whole rows), straight into the result
             np.dot(Xc[c, i0:i1], Yc[c].T, out=tile if c == 0 else P)
             if 0 < c < len(chunks) - 1:
-                add_into(tile, P)
-        redo += finish(tile, P, len(chunks) > 1, i0, nx, ny, X, Y, metric_code,
-                       bound)
+                add_into(tile, P)  # memory-bound: serial is as fast
+        marked = finish_tile(tile, P, len(chunks) > 1, nx[i0:i1], ny, bound, squared)
+        if marked:
+            parallel = marked * d >= RECOMPUTE_PARALLEL_MIN and _parallel()
+            recompute = recompute_marked_parallel if parallel else recompute_marked_serial
+            recompute(tile, i0, X, Y, metric_code)
+        redo += marked
     if stats is not None:
         stats["recomputed"] = stats.get("recomputed", 0) + int(redo)
     return out
