@@ -76,6 +76,9 @@ def curve_order(X, Y):
     lo = np.minimum(X.min(axis=0), Y.min(axis=0))
     span = np.maximum(X.max(axis=0), Y.max(axis=0)) - lo
     bits = min(31, 63 // d)
+    if bits == 0:  # above 63-D no grid fits the key: along the widest axis
+        t = int(np.argmax(span))
+        return (np.argsort(X[:, t], kind="stable"), np.argsort(Y[:, t], kind="stable"))
     kx = hilbert_keys(X, lo, span, bits)
     ky = hilbert_keys(Y, lo, span, bits)
     return np.argsort(kx, kind="stable"), np.argsort(ky, kind="stable")

@@ -3,7 +3,9 @@
 Two exact methods, one result type:
 
 * "network_simplex": the cost matrix (`cost_matrix`), then `emd`'s solver;
-* "sparse": column generation without the cost matrix (`transport._clouds._sparse`).
+* "sparse": column generation without the cost matrix (`transport._clouds._sparse`;
+  from `BLOCK_SCAN_MIN_DIM` dimensions on `transport._clouds._sparse_blocks`,
+  priced by blocks of matrix products).
 
 "auto" picks by `choose_method`; the method that ran is recorded in the
 result.  `wasserstein` is a thin wrapper over `solve` (and the closed form
@@ -22,7 +24,9 @@ from .._core._metrics import METRICS, pair_costs, refine_small_euclidean
 from .._simplex._network_simplex import DEFAULT_MAX_PIVOTS
 from .._core._results import transport_result, warn_uncertified
 from .._core._scaling import cloud_scale, degree, scale_back, times_power_of_two
+from ._block_scan import uses_blocks
 from ._sparse import solve_sparse_solution
+from ._sparse_blocks import solve_blocks_solution
 from .._core._validation import (_all_finite, validate_metric, validate_p,
                           validate_point_clouds)
 from .._line._wasserstein_1d import wasserstein_1d
@@ -125,6 +129,8 @@ def _network_simplex(X, Y, a, b, metric, p):
 
 
 def _sparse(X, Y, a, b, metric, p):
+    if uses_blocks(X.shape[1]):  # kd-trees prune nothing there: blocks of products
+        return solve_blocks_solution(X, Y, a, b, metric, p)[0]
     return solve_sparse_solution(X, Y, a, b, metric, p)[0]
 
 
