@@ -49,17 +49,20 @@ import numpy as np
 
 from benchmarks import _bench_cases as cases
 from benchmarks import _bench_families as families
+from benchmarks import _bench_features as features
 from benchmarks._cli import make_output_folder, positive_int, progress_bar
 
 #: Relative agreement required between ours and every peer.
 RTOL = 1e-9
 
 SECTIONS = ["1d", "emd", "div", "kr", "small-emd", "small-div", "pairwise-div",
-            "circle", "tree", "grid", "families", "cold"]
+            "circle", "tree", "grid", "families", "features", "cold"]
 
 #: Sections with a runner and a table of their own (fresh interpreters).
 OWN_RUNNERS = {"families": (families.run, families.families_table,
-                            "Exact transport at scale: data families (sparse solver)")}
+                            "Exact transport at scale: data families (sparse solver)"),
+               "features": (features.run, features.features_table,
+                            "Samples in feature space: cost matrices and exact W, 64-2048-D")}
 
 
 # --------------------------------------------------------------------------
@@ -450,7 +453,9 @@ def parse_args(argv=None):
                "sum; grid = image W_1 vs the dense LPs; families = the matrix-free solver "
                "on data families (uniform, shifted, clusters, 3-D Gaussians, photographs), "
                "W_1 and W_2, vs the dense solver and POT's emd2_lazy, with peak memory, "
-               "rounds and arcs; "
+               "rounds and arcs; features = cost matrices and exact W_1/W_2 in 64-2048 "
+               "dimensions (sklearn digits, photo patches, Gaussians) vs POT, and the "
+               "sparse method vs the dense one in 64-D; "
                "cold = import and first calls in fresh interpreters, empty vs warm "
                "numba cache.  Exit status: 0 ok, 1 a value disagreed with a peer (or the "
                "warm process recompiled), 2 bad usage.",

@@ -28,11 +28,13 @@ __all__ = ["BlockScan", "block_neighbour_keys", "uses_blocks", "BLOCK_SCAN_MIN_D
 
 _OPTS = dict(cache=True, nogil=True)
 
-#: From this dimension on the sparse solver prices by blocks (`BlockScan`,
-#: `BlockNeighbours`) instead of kd-trees.  `solve(method="sparse")` on two
-#: 3000-point Gaussian clouds, W_1, kd-tree / block time: see
-#: `benchmarks._bench_features` (the kd-tree scan crawls from ~8-D on).
-BLOCK_SCAN_MIN_DIM = 8
+#: From this dimension on the sparse method prices by blocks
+#: (`transport._clouds._sparse_blocks`) instead of kd-trees.  Block / kd-tree
+#: time, two 3000-point Gaussian clouds 0.5 apart per axis, W_1 (load ~13 on
+#: 2 cores): 1.38 at 3-D, 5.4 at 4-D, 2.25 at 6-D, 1.21 at 8-D, 0.75 at
+#: 12-D; at 64-D the kd-tree solve did not finish in 10 minutes, blocks
+#: took 1.1-1.4x the dense solver's time.
+BLOCK_SCAN_MIN_DIM = 12
 
 #: Costs of one block of sources (bytes): 128 MiB.
 BLOCK_BYTES = 1 << 27
