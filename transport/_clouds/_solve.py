@@ -19,8 +19,8 @@ from scipy.spatial.distance import cdist
 
 from .._core._certify import DEFAULT_RTOL
 from .._simplex._emd import solve_problem
-from .._core._blas_costs import high_dim_costs
-from .._core._metrics import METRICS, pair_costs, refine_small_euclidean
+from .._core._blas_costs import high_dim_costs, uses_blas
+from .._core._metrics import METRICS, SQEUCLIDEAN, pair_costs, refine_small_euclidean
 from .._simplex._network_simplex import DEFAULT_MAX_PIVOTS
 from .._core._results import transport_result, warn_uncertified
 from .._core._scaling import cloud_scale, degree, scale_back, times_power_of_two
@@ -42,7 +42,11 @@ def ground_costs(X, Y, metric, p):
     as computed: see `cost_matrix` for the version safe at any scale.  In
     high dimension by matrix products or the parallel direct formula
     (`high_dim_costs`); the result is the only n x m array."""
-    M = high_dim_costs(X, Y, METRICS[metric].code)
+    code = METRICS[metric].code
+    if metric == "euclidean" and p == 2.0 and uses_blas(code, X.shape[1]):
+        # |x - y|^2 straight from the product form: no square root to undo
+        return high_dim_costs(X, Y, SQEUCLIDEAN)
+    M = high_dim_costs(X, Y, code)
     if M is None:
         M = cdist(X, Y, metric=metric)
         if metric == "euclidean":  # distances of close points, without underflow
