@@ -216,3 +216,12 @@ def test_block_scan_is_the_exact_c_transform(monkeypatch):
         assert counts[i] == below.size
         assert_allclose(out_val[i, :counts[i]], below, rtol=1e-13, atol=1e-13)
         assert_allclose(C[i, out_j[i, :counts[i]]], below, rtol=1e-13, atol=1e-13)
+
+
+def test_auto_avoids_a_cost_matrix_beyond_the_memory_cap():
+    from transport._clouds._solve import DENSE_MAX_BYTES, choose_method
+
+    side = int(np.sqrt(DENSE_MAX_BYTES / 8)) + 1
+    assert choose_method(side, side, 784) == "sparse"
+    assert choose_method(3000, 3000, 784) == "network_simplex"
+    assert choose_method(side, side, 2) == "sparse"
