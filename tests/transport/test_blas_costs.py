@@ -109,7 +109,7 @@ def test_keep_rule_keeps_pairs_as_far_apart_as_their_norms(d):
     # s ~ t after centring): otherwise the bound recomputes everything
     for code in (EUCLIDEAN, SQEUCLIDEAN):
         A2, C2, eta = bc.keep_rule(d, code)
-        assert A2 < C2 and eta < 1e-300
+        assert A2 < C2 and 0.0 < eta < 1e-300  # eta: the subnormal products
 
 
 @pytest.mark.parametrize("metric, code", [("cityblock", CITYBLOCK),

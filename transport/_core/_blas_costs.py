@@ -5,11 +5,12 @@ a time; the matrix-product form
 
 .. math:: \|x - y\|^2 = \|x\|^2 + \|y\|^2 - 2\, x \cdot y
 
-puts the d-fold work into one matrix product (BLAS ``dgemm``), an order of
-magnitude faster from a few dozen dimensions on.  It cancels where
+puts the d-fold work into matrix products (BLAS ``dgemm``), several times
+faster than SciPy's ``cdist`` from 16 dimensions on.  It cancels where
 :math:`\|x - y\|^2` is small next to :math:`\|x\|^2 + \|y\|^2` (near
-duplicates, points far from the origin).  Here every entry of the product
-form comes with a rigorous bound of its error (`entry_bound`, below); an
+duplicates, points far from the origin: the clouds are first moved to their
+common mean, which removes the second).  Here every entry of the product
+form comes with a rigorous bound of its error (`keep_rule`, below); an
 entry whose bound exceeds ``COST_RTOL`` times its value is recomputed by the
 direct formula in compiled code.  So every squared distance is within
 ``COST_RTOL`` = 2^-44 (5.7e-14) relative of the exact squared distance of
@@ -32,9 +33,11 @@ carrying (1 + θ_j) makes it (1 + θ_{j+1})):
    combined pairwise, the block sums added in order: every square passes at
    most D_n = 1 + NORM_BLOCK / LANES + log2(LANES) + ceil(d / NORM_BLOCK)
    roundings, so |n_x - N_x| <= γ_{D_n} N_x.
-3. Inner products g by `GEMM_CHUNK` coordinates at a time (one ``dgemm``
-   per chunk, internal order unknown: error <= γ_b on its b products), the
-   q chunk results added in order by our own kernels:
+3. Inner products g from q = ceil(d / GEMM_CHUNK) chunks of coordinates of
+   nearly equal width b (zero-padded to the widest: exact zero products
+   change nothing), one matrix product per chunk (internal order unknown:
+   error <= γ_b on its b products), the q chunk results added in order by
+   our own kernels:
    |g - G| <= γ_{D_g} Σ_t |x'_t y'_t| <= γ_{D_g} (N_x + N_y) / 2,
    D_g = b + q - 1.  (Controlling the depth is what makes the bound
    useful: for one product of depth d = 2048, γ_d = 2.3e-13 alone exceeds
@@ -44,12 +47,14 @@ carrying (1 + θ_j) makes it (1 + θ_{j+1})):
    γ_{D_n}) + u, B = u / (1 - u).
 5. Underflow: products below the normal range carry an absolute error
    <= 2^-1075 each (sums of floats do not), at most 4 d of them enter s:
-   η = 4 d 2^-1075 more.  Overflow or NaN anywhere fails the test below.
+   η = 4 d 2^-1075 more (taken as (d + 2) 2^-1073).  Overflow or NaN anywhere fails the test below.
 
-The entry is kept when E = A (n_x + n_y) + B |s| + 2 ε sqrt(|s| + E') +
-ε² + η (times 1 + 2^-40 for the rounding of E itself) is at most
-``COST_RTOL * s``; then |s - S| <= COST_RTOL s, i.e. within COST_RTOL /
-(1 - COST_RTOL) of S.  Others get the direct formula (`direct_distance`),
+So |s - S| <= E := base + 2 ε sqrt(S') + ε², base = A (n_x + n_y) + B |s|
++ η, S' <= |s| + base.  The entry is kept when E <= τ s, τ = COST_RTOL
+(euclidean: 2 COST_RTOL, halved by the square root), tested in the form of
+`keep_rule` (the square root bounded by 2 ε sqrt(S') <= (4/τ) ε² + (τ/4) S',
+constants rounded outwards); then |s - S| <= τ s, i.e. within τ / (1 - τ)
+of S.  Others get the direct formula (`direct_distance`),
 whose own bound is γ_{D_d} S, D_d = 3 + ceil(d / LANES) + log2(LANES)
 (2^-44 or better up to d = 4000).  Euclidean distances are the square roots
 (relative error halved, plus one rounding).
@@ -80,17 +85,19 @@ COST_RTOL = 2.0**-44
 
 #: At most this many coordinates per matrix product (b in the bound; the
 #: chunks are of nearly equal width).  Smaller b, smaller D_g = b + q - 1
-#: (most accurate near sqrt(d)) but more passes adding the chunks: at
-#: 3000 x 3000 with 2048-D, 128 took 1.5-2.1x the time of ``ot.dist``, 256
-#: 1.3-1.45x before the passes were trimmed (load 7 on 2 cores).
-GEMM_CHUNK = 256
+#: (most accurate near sqrt(d)), fewer entries recomputed, but more
+#: products.  16 x 16 x 3 photo patches (768-D, 1500 a side): 256 / 128 /
+#: 64 recomputed 13% / 6% / 3% of the euclidean entries (33% / 16% / 8% of
+#: the squared ones).
+GEMM_CHUNK = 128
 
-#: The chunk products of a tile of rows are computed into a scratch tile of
-#: at most this many bytes (the only n x m-sized memory besides the result),
-#: then added to the result.  Large tiles keep the products large: tiles of
-#: 128 or 512 rows (in cache) made ``dgemm`` 2-5x slower on 2 cores than one
-#: product of all rows (3000 x 3000, 784-D).
-SCRATCH_BYTES = 1 << 27
+#: The later chunk products of a tile of rows are computed into scratch
+#: tiles of at most this many bytes in all (the only n x m-sized memory
+#: besides the result), then added to the first in one pass.  Large tiles
+#: keep the products large: tiles of 128 or 512 rows (in cache) made the
+#: products 2-5x slower on 2 loaded cores than one product of all rows
+#: (3000 x 3000, 784-D: each call waits for both BLAS threads).
+SCRATCH_BYTES = 1 << 28
 
 #: Interleaved partial sums of the compiled sums (vectorisable, and a depth
 #: d / LANES instead of d).
@@ -115,7 +122,6 @@ GEMM_MIN_DIM = 16
 DIRECT_MIN_DIM = 64
 
 _U = 2.0**-53
-_ETA_UNIT = 2.0**-1075  # the absolute error of one product in the subnormal range
 
 
 def _gamma(k):
@@ -153,7 +159,7 @@ def gemm_bound_constants(d):
     B = _U / (1.0 - _U)
     # N_x + N_y <= (n_x + n_y) / (1 - γ_{D_n})
     eps_factor = (_U / (1.0 - _U)) * math.sqrt(2.0 / (1.0 - gn))
-    eta = 4.0 * d * _ETA_UNIT
+    eta = (d + 2) * 2.0**-1073  # 4 d 2^-1075, and 2^-1074 for the test's own roundings
     return A, B, eps_factor, eta
 
 
@@ -385,33 +391,26 @@ def _centred_chunks(Z, centre, chunks):
 
 
 @njit(**_OPTS)
-def add_into(acc, part):
-    """acc += part (same shape), in place."""
-    for r in range(acc.shape[0]):
-        for j in range(acc.shape[1]):
-            acc[r, j] += part[r, j]
-
-
-@njit(**_OPTS)
-def finish_tile(G, P, has_part, nx, ny, bound, squared):
-    """Entries of a tile of rows: s = n_x + n_y - 2 g (nx: the tile's rows'
-    norms), kept when ``bound.A * t + bound.eta <= bound.C * s`` (t = n_x +
-    n_y; see `keep_rule`) and stored as s (`squared`) or sqrt(s); the others
-    are set to -1 (for `recompute_marked`).  G holds the chunk products
-    added so far, P the last chunk (added here when `has_part`).  Returns
-    the number marked."""
+def finish_tile(G, parts, nx, ny, bound, squared):
+    """Entries of a tile of rows: g = G + parts[0] + parts[1] + ... (the
+    chunk products, added in this order), s = n_x + n_y - 2 g (nx: the
+    tile's rows' norms), kept when ``bound.A * t + bound.eta <= bound.C *
+    s`` (t = n_x + n_y; see `keep_rule`) and stored in G as s (`squared`)
+    or sqrt(s); the others are set to -1 (for `recompute_marked`).  One
+    pass over the tile.  Returns the number marked."""
     A, C, eta = bound[0], bound[1], bound[2]
     low = 0.0 if squared else SMALL_SQUARED
+    q = parts.shape[0]
     marked = 0
     for r in range(G.shape[0]):
         nxi = nx[r]
         for j in range(G.shape[1]):  # branch-free (vectorises)
             g = G[r, j]
-            if has_part:
-                g += P[r, j]
+            for c in range(q):
+                g += parts[c, r, j]
             t = nxi + ny[j]
             s = t - 2.0 * g
-            ok = (A * t + eta <= C * s) and (s >= low) and (t < np.inf)
+            ok = (A * t + eta <= C * s) and (s >= low) and (t < np.inf) and (s < np.inf)
             v = s if squared else np.sqrt(abs(s))
             G[r, j] = v if ok else -1.0
             marked += 0 if ok else 1
@@ -493,20 +492,20 @@ def blas_costs(X, Y, metric_code, out=None, stats=None):
     Yc, ny = _centred_chunks(Y, centre, chunks)
     bound = keep_rule(d, metric_code)
     squared = metric_code == SQEUCLIDEAN
-    rows = max(1, min(n, SCRATCH_BYTES // (8 * m))) if len(chunks) > 1 else n
-    part = np.empty((rows if len(chunks) > 1 else 0, m))  # a later chunk's product
+    q = len(chunks)
+    rows = max(1, min(n, SCRATCH_BYTES // (8 * m * max(q - 1, 1))))
+    # the later chunks' products of a tile, added to the first in one pass
+    parts = np.empty((q - 1, rows, m))
     redo = 0
     for i0 in range(0, n, rows):
         i1 = min(n, i0 + rows)
         tile = out[i0:i1]
-        P = part[: i1 - i0]
-        for c in range(len(chunks)):
+        P = parts[:, : i1 - i0]
+        for c in range(q):
             # one BLAS product per chunk (contiguous operands: 1.2-1.4x faster
             # than strided views of the whole rows), straight into the result
-            np.dot(Xc[c, i0:i1], Yc[c].T, out=tile if c == 0 else P)
-            if 0 < c < len(chunks) - 1:
-                add_into(tile, P)  # memory-bound: serial is as fast
-        marked = finish_tile(tile, P, len(chunks) > 1, nx[i0:i1], ny, bound, squared)
+            np.dot(Xc[c, i0:i1], Yc[c].T, out=tile if c == 0 else P[c - 1])
+        marked = finish_tile(tile, P, nx[i0:i1], ny, bound, squared)
         if marked:
             parallel = marked * d >= RECOMPUTE_PARALLEL_MIN and _parallel()
             recompute = recompute_marked_parallel if parallel else recompute_marked_serial
