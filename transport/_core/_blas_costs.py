@@ -86,18 +86,23 @@ COST_RTOL = 2.0**-44
 #: At most this many coordinates per matrix product (b in the bound; the
 #: chunks are of nearly equal width).  Smaller b, smaller D_g = b + q - 1
 #: (most accurate near sqrt(d)), fewer entries recomputed, but more
-#: products.  16 x 16 x 3 photo patches (768-D, 1500 a side): 256 / 128 /
-#: 64 recomputed 13% / 6% / 3% of the euclidean entries (33% / 16% / 8% of
+#: products, each paying a wait for both BLAS threads on a loaded machine
+#: (3000 x 3000, 784-D, load ~14 on 2 cores: the products took 2.0-4.3 s
+#: with 256, 2.5-3.6 s with 128, one product of all 784 coordinates 1.7-2.0
+#: s).  16 x 16 x 3 photo patches (768-D, 1500 a side): 256 / 128 / 64
+#: recomputed 13% / 6% / 3% of the euclidean entries (33% / 16% / 8% of
 #: the squared ones).
-GEMM_CHUNK = 128
+GEMM_CHUNK = 256
 
-#: The later chunk products of a tile of rows are computed into scratch
-#: tiles of at most this many bytes in all (the only n x m-sized memory
-#: besides the result), then added to the first in one pass.  Large tiles
-#: keep the products large: tiles of 128 or 512 rows (in cache) made the
-#: products 2-5x slower on 2 loaded cores than one product of all rows
-#: (3000 x 3000, 784-D: each call waits for both BLAS threads).
-SCRATCH_BYTES = 1 << 28
+#: The later chunk products of a tile of rows are computed into one scratch
+#: tile of at most this many bytes (the only n x m-sized memory besides the
+#: result) and added to the result in order.  On this project's loaded
+#: 2-core test machine every matrix product waits for both BLAS threads and
+#: fresh memory is slow to touch: few large products and one scratch tile
+#: measured fastest (3000 x 3000: 1.3-1.5x ``ot.dist``'s time, against
+#: 2-2.7x for one scratch tile per chunk added in one pass, and 2-6x with
+#: tiles of 8-32 MiB).
+SCRATCH_BYTES = 1 << 27
 
 #: Interleaved partial sums of the compiled sums (vectorisable, and a depth
 #: d / LANES instead of d).
@@ -351,23 +356,27 @@ def direct_costs_parallel(X, Y, metric, out):
 # matrix-product path
 # --------------------------------------------------------------------------
 @njit(**_OPTS)
-def centre_rows(Z, centre, chunk, offset, out, norms):
+def centre_rows(Z, centre, edges, out, norms):
     """Centred rows, split into coordinate chunks, and their squared norms.
 
-    out[chunk[t], i, offset[t]] = Z[i, t] - centre[t] (rounded; out is
-    zero-filled beforehand, so chunks narrower than out.shape[2] are padded
-    with zeros, which change no product) and norms[i] = sum_t of their
-    squares: blocks of NORM_BLOCK coordinates, each in 8 interleaved
-    partial sums combined pairwise, the block sums added in order."""
+    out[c, i, t - edges[c]] = Z[i, t] - centre[t] (rounded) for t in chunk
+    c = [edges[c], edges[c + 1]); out is zero-filled beforehand, so chunks
+    narrower than out.shape[2] are padded with zeros, which change no
+    product.  norms[i] = sum_t of their squares: blocks of NORM_BLOCK
+    coordinates, each in 8 interleaved partial sums combined pairwise, the
+    block sums added in order."""
     n, d = Z.shape
     for i in range(n):
+        for c in range(edges.shape[0] - 1):
+            k0 = edges[c]
+            for t in range(k0, edges[c + 1]):
+                out[c, i, t - k0] = Z[i, t] - centre[t]
         total = 0.0
         for t0 in range(0, d, NORM_BLOCK):
             t1 = min(d, t0 + NORM_BLOCK)
             a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
             for t in range(t0, t1):
-                e = Z[i, t] - centre[t]
-                out[chunk[t], i, offset[t]] = e
+                e = Z[i, t] - centre[t]  # the value stored above, rounded alike
                 # each lane takes every 8th coordinate of the block
                 a0 += e * e
                 a0, a1, a2, a3, a4, a5, a6, a7 = a1, a2, a3, a4, a5, a6, a7, a0
@@ -377,37 +386,39 @@ def centre_rows(Z, centre, chunk, offset, out, norms):
 
 def _centred_chunks(Z, centre, chunks):
     """(q, n, b) zero-padded chunks of the centred rows, and their norms."""
-    n, d = Z.shape
+    n = Z.shape[0]
     width = max(k1 - k0 for k0, k1 in chunks)
-    chunk = np.empty(d, np.int64)
-    offset = np.empty(d, np.int64)
-    for c, (k0, k1) in enumerate(chunks):
-        chunk[k0:k1] = c
-        offset[k0:k1] = np.arange(k1 - k0)
+    edges = np.array([k0 for k0, _ in chunks] + [chunks[-1][1]], np.int64)
     out = np.zeros((len(chunks), n, width))
     norms = np.empty(n)
-    centre_rows(Z, centre, chunk, offset, out, norms)
+    centre_rows(Z, centre, edges, out, norms)
     return out, norms
 
 
 @njit(**_OPTS)
-def finish_tile(G, parts, nx, ny, bound, squared):
-    """Entries of a tile of rows: g = G + parts[0] + parts[1] + ... (the
-    chunk products, added in this order), s = n_x + n_y - 2 g (nx: the
-    tile's rows' norms), kept when ``bound.A * t + bound.eta <= bound.C *
-    s`` (t = n_x + n_y; see `keep_rule`) and stored in G as s (`squared`)
-    or sqrt(s); the others are set to -1 (for `recompute_marked`).  One
-    pass over the tile.  Returns the number marked."""
+def add_into(acc, part):
+    """acc += part (same shape), in place."""
+    for r in range(acc.shape[0]):
+        for j in range(acc.shape[1]):
+            acc[r, j] += part[r, j]
+
+
+@njit(**_OPTS)
+def finish_tile(G, P, has_part, nx, ny, bound, squared):
+    """Entries of a tile of rows: g = G (+ P, the last chunk product, when
+    `has_part`), s = n_x + n_y - 2 g (nx: the tile's rows' norms), kept
+    when ``bound.A * t + bound.eta <= bound.C * s`` (t = n_x + n_y; see
+    `keep_rule`) and stored in G as s (`squared`) or sqrt(s); the others
+    are set to -1 (for `recompute_marked`).  Returns the number marked."""
     A, C, eta = bound[0], bound[1], bound[2]
     low = 0.0 if squared else SMALL_SQUARED
-    q = parts.shape[0]
     marked = 0
     for r in range(G.shape[0]):
         nxi = nx[r]
         for j in range(G.shape[1]):  # branch-free (vectorises)
             g = G[r, j]
-            for c in range(q):
-                g += parts[c, r, j]
+            if has_part:
+                g += P[r, j]
             t = nxi + ny[j]
             s = t - 2.0 * g
             ok = (A * t + eta <= C * s) and (s >= low) and (t < np.inf) and (s < np.inf)
@@ -493,19 +504,20 @@ def blas_costs(X, Y, metric_code, out=None, stats=None):
     bound = keep_rule(d, metric_code)
     squared = metric_code == SQEUCLIDEAN
     q = len(chunks)
-    rows = max(1, min(n, SCRATCH_BYTES // (8 * m * max(q - 1, 1))))
-    # the later chunks' products of a tile, added to the first in one pass
-    parts = np.empty((q - 1, rows, m))
+    rows = max(1, min(n, SCRATCH_BYTES // (8 * m))) if q > 1 else n
+    part = np.empty((rows if q > 1 else 0, m))  # a later chunk's product
     redo = 0
     for i0 in range(0, n, rows):
         i1 = min(n, i0 + rows)
         tile = out[i0:i1]
-        P = parts[:, : i1 - i0]
+        P = part[: i1 - i0]
         for c in range(q):
-            # one BLAS product per chunk (contiguous operands: 1.2-1.4x faster
-            # than strided views of the whole rows), straight into the result
-            np.dot(Xc[c, i0:i1], Yc[c].T, out=tile if c == 0 else P[c - 1])
-        marked = finish_tile(tile, P, nx[i0:i1], ny, bound, squared)
+            # one BLAS product per chunk (contiguous operands), straight into
+            # the result or the scratch tile, added in order
+            np.dot(Xc[c, i0:i1], Yc[c].T, out=tile if c == 0 else P)
+            if 0 < c < q - 1:
+                add_into(tile, P)  # memory-bound: serial is as fast
+        marked = finish_tile(tile, P, q > 1, nx[i0:i1], ny, bound, squared)
         if marked:
             parallel = marked * d >= RECOMPUTE_PARALLEL_MIN and _parallel()
             recompute = recompute_marked_parallel if parallel else recompute_marked_serial
