@@ -21,7 +21,6 @@ import numpy as np
 from numba import njit, prange
 
 from .._core._blas_costs import blas_costs, direct_costs, uses_blas
-from .._core._metrics import CHEBYSHEV, CITYBLOCK, EUCLIDEAN
 
 __all__ = ["BlockScan", "block_neighbour_keys", "uses_blocks", "BLOCK_SCAN_MIN_DIM",
            "BLOCK_BYTES"]
