@@ -24,7 +24,7 @@ from . import _kr_kernels as kern
 from .._clouds._kdscan import TargetTree, c_transform
 from .._core._metrics import METRICS, pair_costs, validate_metric
 from .._core._results import warn_uncertified
-from .._core._scaling import cloud_scale
+from .._core._scaling import cloud_scale, not_representable, scale_back, times_power_of_two
 from .._core._validation import as_float_array, validate_cap
 
 __all__ = ["KRDualResult", "kr_dual"]
@@ -198,6 +198,26 @@ def _solve_1d(x, p, q):
     f = np.zeros(x.shape[0])
     np.cumsum(-np.sign(D) * gaps, out=f[1:])
     value = float(np.dot(np.abs(D), gaps))
+    return f, value
+
+
+def _solve_line(support, p, q):
+    """(f, value) on the line: `_solve_1d` on the atoms moved and scaled by
+    a power of two (`cloud_scale`; unchanged at ordinary sizes), so that
+    gaps of atoms near +-1e308 do not overflow nor those of atoms 1e-300
+    apart underflow; f normalised (mean 0 under (P + Q) / 2) and both
+    scaled back.  A value or critic beyond float64 raises
+    `NotRepresentableError`."""
+    scaled = cloud_scale(support, support, "euclidean", 1.0)
+    f, value = _solve_1d(scaled.X[:, 0], p, q)
+    f -= math.fsum(f * (p + q)) / 2.0
+    if not scaled.exponent:
+        return f, value
+    hint = "divide `u_values` and `v_values` by a common factor c (W_1 scales by c)"
+    value = float(scale_back(value, scaled.exponent, "W_1(P, Q)", hint))
+    f = times_power_of_two(f, scaled.exponent)
+    if not np.isfinite(f).all():
+        raise not_representable("the critic f (values up to the atoms' extent)", hint)
     return f, value
 
 
@@ -584,7 +604,7 @@ def kr_dual(u_values, v_values, u_weights=None, v_weights=None, *,
     support, p, q = align(u_values, v_values, u_weights, v_weights)
     support = np.ascontiguousarray(support.reshape(support.shape[0], -1))
     if support.shape[1] == 1:
-        f, value = _solve_1d(support[:, 0], p, q)
+        f, value = _solve_line(support, p, q)
         status, method, n_iter, n_constraints = "optimal", "1d", 0, 0
     else:
         # the LP on the support rescaled by a power of two (distances of tiny
@@ -602,8 +622,6 @@ def kr_dual(u_values, v_values, u_weights=None, v_weights=None, *,
         f -= math.fsum(f * (p + q)) / 2.0  # E_{(P+Q)/2} f = 0
         f = np.ldexp(f, scaled.exponent)
         method = "constraint_generation"
-    if method == "1d":
-        f -= math.fsum(f * (p + q)) / 2.0
     if status != "optimal":
         value = math.nan
     result = KRDualResult(

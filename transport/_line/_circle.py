@@ -13,7 +13,8 @@ from ._circle_kernels import (
     shift_cost,
     weighted_median,
 )
-from .._core._validation import validate_p, validate_values, weights_and_total
+from .._core._scaling import length_exponent, mass_exponent, root_back, scale_back
+from .._core._validation import real_option, validate_p, validate_values, weights_and_total
 
 __all__ = ["wasserstein_circle"]
 
@@ -26,7 +27,7 @@ MAX_EVALUATIONS = 400
 def _validate_period(period):
     if isinstance(period, (bool, np.bool_)) or not isinstance(period, numbers.Real):
         raise TypeError(f"`period` must be a positive real number; got {period!r}.")
-    period = float(period)
+    period = real_option(period, "period", "> 0")  # refuses 10**400 by name
     if not (np.isfinite(period) and period > 0):
         raise ValueError(f"`period` must be a finite number > 0; got {period!r}.")
     return period
@@ -52,6 +53,9 @@ def _sorted_atoms(values, weights, name, weights_name, period):
         pos.sort()
         return pos, integer_ends(np.ones(pos.shape[0]))
     w, _ = weights_and_total(weights, pos.shape[0], weights_name, name)
+    # the largest weight in [1/2, 1) (exact): the integer ends divide by the
+    # total, which must not overflow for weights near the subnormal range
+    w = np.ldexp(w, -mass_exponent(w))
     keep = w > 0
     if not keep.all():
         pos, w = pos[keep], w[keep]
@@ -179,10 +183,16 @@ def wasserstein_circle(u_values, v_values, u_weights=None, v_weights=None, *, p=
     p = validate_p(p)
     xs, a_ends = _sorted_atoms(u_values, u_weights, "u_values", "u_weights", period)
     ys, b_ends = _sorted_atoms(v_values, v_weights, "v_values", "v_weights", period)
+    # the circle scaled by 2^-e when its lengths are not safely in range
+    # (the integrals multiply lengths by masses in units of 2^-60)
+    e = length_exponent(period, p)
+    if e:
+        xs, ys, period = np.ldexp(xs, -e), np.ldexp(ys, -e), float(np.ldexp(period, -e))
     gap, length, count = cdf_gaps(xs, a_ends, ys, b_ends, period)
     cut = weighted_median(gap, length, count)
     if p == 1.0:
-        return float(median_cut_cost(gap, length, count, cut) / UNIT)
+        return float(scale_back(median_cut_cost(gap, length, count, cut) / UNIT, e,
+                                "W_1(P, Q) on the circle"))
     # The best cut for p = 1 (at mass level `cut` of F - G) pairs F^-1(t)
     # with G^-1(t - cut): the search starts from that shift.
     theta, _, status = optimal_shift(xs, a_ends, ys, b_ends, period, p, -cut,
@@ -192,6 +202,8 @@ def wasserstein_circle(u_values, v_values, u_weights=None, v_weights=None, *, p=
             "internal error: the search for the optimal cut of the circle did "
             f"not certify its minimiser (status {status}); please report this."
         )
-    total = max(shift_cost(xs, a_ends, ys, b_ends, period, p, theta) / UNIT, 0.0)
-    return float(total ** (1.0 / p))
+    # C(theta) / scale^p, relative to the largest distance the coupling uses
+    total, scale = shift_cost(xs, a_ends, ys, b_ends, period, p, theta)
+    distance = scale * max(total / UNIT, 0.0) ** (1.0 / p)
+    return root_back(distance, 1.0, e, f"W_{p:g}(P, Q) on the circle")
 

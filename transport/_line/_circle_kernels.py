@@ -19,13 +19,22 @@ UNIT = 1 << 60
 
 
 @njit(**_OPTS)
-def _cost(d, p):
-    d = abs(d)
+def _power(r, p):
+    """r^p for r >= 0 (exact square for p = 2)."""
     if p == 2.0:
-        return d * d
+        return r * r
     if p == 1.0:
-        return d
-    return d**p
+        return r
+    return r**p
+
+
+@njit(**_OPTS)
+def _rescaled(scale, big, p):
+    """The factor (scale / big)^p that moves a sum of terms (d / scale)^p
+    to the larger scale `big` (0 when nothing was summed yet)."""
+    if scale > 0.0:
+        return _power(scale / big, p)
+    return 0.0
 
 
 @njit(**_OPTS)
@@ -96,12 +105,19 @@ def shift_slopes(xs, a_ends, ys, b_ends, period, p, theta):
     one; they differ only where t_j is a breakpoint of P).  C is linear on
     [theta - dist_left, theta] and on [theta, theta + dist_right].
 
-    Returns (left, right, dist_left, dist_right).
+    The costs are summed relative to the largest distance d met so far
+    (terms (d / scale)^p, the sums rescaled when a larger one comes), so
+    that they neither overflow nor all underflow for any p: the slopes are
+    ``left * scale^p`` and ``right * scale^p``.
+
+    Returns (left, right, scale, dist_left, dist_right).
     """
     n = xs.shape[0]
     m = ys.shape[0]
     left = 0.0
     right = 0.0
+    scale = 0.0
+    inv = 0.0
     dist_left = np.int64(3 * UNIT)
     dist_right = np.int64(3 * UNIT)
     t0 = b_ends[0] - theta
@@ -132,17 +148,33 @@ def shift_slopes(xs, a_ends, ys, b_ends, period, p, theta):
         y0 = ys[j]
         y1 = ys[j + 1] if j + 1 < m else ys[0] + period
         x = xs[ir] + qr * period
-        right += _cost(x - y1, p) - _cost(x - y0, p)
+        r1 = abs(x - y1)
+        r0 = abs(x - y0)
         x = xs[il] + ql * period
-        left += _cost(x - y1, p) - _cost(x - y0, p)
-    return left, right, dist_left, dist_right
+        l1 = abs(x - y1)
+        l0 = abs(x - y0)
+        big = max(max(r1, r0), max(l1, l0))
+        if big > scale:
+            factor = _rescaled(scale, big, p)
+            left *= factor
+            right *= factor
+            scale = big
+            inv = 1.0 / big
+        right += _power(r1 * inv, p) - _power(r0 * inv, p)
+        left += _power(l1 * inv, p) - _power(l0 * inv, p)
+    return left, right, scale, dist_left, dist_right
 
 
 @njit(**_OPTS)
 def shift_cost(xs, a_ends, ys, b_ends, period, p, theta):
-    """C(theta) * UNIT: the merge of P's atoms with G's, shifted by theta.
+    """(C(theta) * UNIT / scale^p, scale): the merge of P's atoms with G's,
+    shifted by theta.
 
-    Every segment length is an exact integer; the sum is compensated.
+    Every segment length is an exact integer; the sum is compensated, and
+    taken relative to the largest distance `scale` of a segment of positive
+    length (rescaled when a larger one comes), so that it neither
+    overflows nor underflows for any p: it lies in [1, UNIT] unless all
+    distances are 0 (then it is 0, and so is scale).
     """
     n = xs.shape[0]
     m = ys.shape[0]
@@ -154,14 +186,24 @@ def shift_cost(xs, a_ends, ys, b_ends, period, p, theta):
     cur = 0
     s = 0.0
     c = 0.0
+    scale = 0.0
+    inv = 0.0
     while i < n:
         ea = a_ends[i]
         end = ea if ea < eb else eb
-        term = _cost(xs[i] - y, p) * float(end - cur)
-        t = s + term
-        bb = t - s
-        c += (s - (t - bb)) + (term - bb)
-        s = t
+        if end > cur:
+            d = abs(xs[i] - y)
+            if d > scale:
+                factor = _rescaled(scale, d, p)
+                s *= factor
+                c *= factor
+                scale = d
+                inv = 1.0 / d
+            term = _power(d * inv, p) * float(end - cur)
+            t = s + term
+            bb = t - s
+            c += (s - (t - bb)) + (term - bb)
+            s = t
         cur = end
         if ea == end:
             i += 1
@@ -172,7 +214,7 @@ def shift_cost(xs, a_ends, ys, b_ends, period, p, theta):
                 qb += 1
             eb = b_ends[jb] + qb * UNIT - theta
             y = ys[jb] + qb * period
-    return s + c
+    return s + c, scale
 
 
 @njit(**_OPTS)
@@ -200,6 +242,8 @@ def optimal_shift(xs, a_ends, ys, b_ends, period, p, theta0, max_iter):
     hi_kink = hi
     f_lo = 0.0  # no slope known at the ends: bisection until one is
     f_hi = 0.0
+    log_lo = 0.0  # the slopes are f_lo * exp(log_lo), f_hi * exp(log_hi)
+    log_hi = 0.0
     known_lo = False
     known_hi = False
     side = 0
@@ -211,7 +255,8 @@ def optimal_shift(xs, a_ends, ys, b_ends, period, p, theta0, max_iter):
             mid = lo_kink
         elif mid > hi_kink:
             mid = hi_kink
-        sl, sr, dl, dr = shift_slopes(xs, a_ends, ys, b_ends, period, p, mid)
+        sl, sr, scale, dl, dr = shift_slopes(xs, a_ends, ys, b_ends, period, p, mid)
+        log_scale = p * np.log(scale) if scale > 0.0 else 0.0
         count += 1
         if sl <= 0.0 <= sr:
             return mid, count, 0
@@ -220,6 +265,7 @@ def optimal_shift(xs, a_ends, ys, b_ends, period, p, theta0, max_iter):
             lo = mid
             lo_kink = mid + dr
             f_lo = sr
+            log_lo = log_scale
             known_lo = True
             if side == -1:
                 f_hi *= 0.5
@@ -228,6 +274,7 @@ def optimal_shift(xs, a_ends, ys, b_ends, period, p, theta0, max_iter):
             hi = mid
             hi_kink = mid - dl
             f_hi = sl
+            log_hi = log_scale
             known_hi = True
             if side == 1:
                 f_lo *= 0.5
@@ -241,7 +288,11 @@ def optimal_shift(xs, a_ends, ys, b_ends, period, p, theta0, max_iter):
             mid = lo + (hi - lo) // 2
             slow = 0
         else:
-            frac = (-f_lo) / (f_hi - f_lo)
+            # secant root -f_lo / (f_hi - f_lo) = 1 / (1 + f_hi / -f_lo),
+            # the two slopes on their own scales
+            ratio = np.log(f_hi) - np.log(-f_lo) + (log_hi - log_lo)
+            ratio = min(max(ratio, -700.0), 700.0)
+            frac = 1.0 / (1.0 + np.exp(ratio))
             mid = lo + np.int64(frac * float(hi - lo))
     return lo, count, 1
 

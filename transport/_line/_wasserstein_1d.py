@@ -17,6 +17,7 @@ from ._batch_1d import per_slice
 from ._small_1d import OK as SMALL_OK
 from ._small_1d import small_uniform, small_weighted
 from ._sort_1d import buffers, slots, sort_values, sort_weighted, use_radix
+from .._core._scaling import not_representable
 from .._core._validation import validate_p, validate_values, weights_and_total
 
 __all__ = ["wasserstein_1d", "sorted_pair"]
@@ -146,8 +147,9 @@ def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, *, p=1, a
         p < 1.
     TypeError
         Non-numeric input.
-    OverflowError
-        W_p itself exceeds the largest double (atoms near +-1e308).
+    NotRepresentableError
+        W_p itself exceeds the largest double (atoms near +-1e308); a
+        ValueError and an OverflowError.
 
     See Also
     --------
@@ -303,11 +305,11 @@ def _general(u_values, v_values, u_weights, v_weights, p, concurrent=True):
             count = uniform_segments(n, m, *seg)
         dist, status = scaled_root(xs, ys, *seg, count, p)
     if status == NOT_REPRESENTABLE:
-        raise OverflowError(
-            f"W_{p:g}(P, Q) exceeds the largest float64 (about 1.8e308) and "
-            f"cannot be returned; divide both `u_values` and `v_values` by a "
-            f"common factor c (W_p scales by c)."
-        )
+        raise not_representable(
+            f"W_{p:g}(P, Q)",
+            "it exceeds the largest float64 (about 1.8e308) and cannot be "
+            "returned; divide both `u_values` and `v_values` by a common "
+            "factor c (W_p scales by c).")
     return float(dist)
 
 
