@@ -191,7 +191,7 @@ def grid_flow(u_hist, v_hist, *, metric="cityblock", spacing=1.0):
     step = _validate_spacing(spacing, u.ndim, metric)
     # the spacings scaled by 2^-e when the grid's lengths are not safely in
     # range (`transport._core._scaling`); the answer is scaled back
-    e = length_exponent(float(step.max()) * max(u.shape))
+    e = length_exponent(float(step.max()))
     step = np.ldexp(step, -e)
     src, dst, cost = grid_arcs(u.shape, step, metric)
     supply = np.ascontiguousarray((u - v).ravel())
