@@ -25,6 +25,7 @@ from .._clouds._solve import ground_costs
 from .._core._results import NUMERICAL, OPTIMAL
 from .._core._scaling import cloud_scale, degree, length_exponent, scale_back
 from .._simplex._emd import solve_problem
+from .._simplex._simplex_batch import UNCERTIFIED
 
 __all__ = ["PairCosts", "support_costs", "matrix_costs", "finish_block",
            "as_pair_costs"]
@@ -149,17 +150,13 @@ def _resolve_lossy(D, U, V, pc, p):
     underflowed costs, solved again (`_resolve_pair`) in place; returns
     [(i, j, code)] of those that could not be certified (NaN)."""
     symmetric = V is None
-    rows = U if symmetric else V
     with np.errstate(under="ignore", over="ignore", invalid="ignore"):
         small = np.isfinite(D) & (D**p < LOSSY_BELOW)
     if symmetric:
         small &= np.triu(np.ones(D.shape, bool), 1)
     failed = []
     for i, j in zip(*np.nonzero(small)):
-        ia = np.flatnonzero(U[i] > 0)
-        jb = np.flatnonzero(rows[j] > 0)
-        a = U[i, ia]
-        b = rows[j, jb] * (a.sum() / rows[j, jb].sum())
+        ia, jb, a, b = _pair_problem(U, V, i, j)
         bound = (D[i, j] ** p + _TINY) ** (1.0 / p)
         value, code = _resolve_pair(a, b, pc.lengths[np.ix_(ia, jb)], p, bound)
         D[i, j] = value
@@ -170,16 +167,59 @@ def _resolve_lossy(D, U, V, pc, p):
     return failed
 
 
-def finish_block(D, U, V, pc, p):
-    """(distances of the original problem, failed pairs) from the block D of
-    W_p on the scaled costs: pairs that may have lost digits to underflowed
-    costs re-solved, then all multiplied by 2^exponent (exact); a distance
-    that over- or underflows on the way raises `NotRepresentableError`.
-    Failed pairs (NaN) are listed as (i, j, status code), local indices."""
+def _pair_problem(U, V, i, j):
+    """(rows of the positive bins of U[i], of V[j] (U's when V is None), a, b):
+    the pair's masses on its positive bins, b rescaled to the total of a."""
+    rows = U if V is None else V
+    ia = np.flatnonzero(U[i] > 0)
+    jb = np.flatnonzero(rows[j] > 0)
+    a = U[i, ia]
+    b = rows[j, jb] * (a.sum() / rows[j, jb].sum())
+    return ia, jb, a, b
+
+
+def _resolve_uncertified(D, U, V, pc, p, max_pivots, rtol):
+    """NaN pairs of D (not proven optimal by the batch kernel) solved again
+    one by one as `emd` solves them -- with its second solve on costs
+    clipped near the optimum's scale, which the kernel lacks (costs d^p of
+    large p span many orders of magnitude); in place.  Returns [(i, j,
+    code)] of those still not certified."""
+    bad = np.isnan(D)
+    if V is None:
+        bad &= np.triu(np.ones(D.shape, bool), 1)
     failed = []
+    for i, j in zip(*np.nonzero(bad)):
+        ia, jb, a, b = _pair_problem(U, V, i, j)
+        sol = solve_problem(a, b, np.ascontiguousarray(pc.costs[np.ix_(ia, jb)]),
+                            max_pivots, rtol)
+        if sol.code == OPTIMAL and sol.certificate.ok:
+            cost = max(sol.cost, 0.0)
+            value = cost if p == 1.0 else cost ** (1.0 / p)
+        else:
+            value = math.nan
+            failed.append((int(i), int(j), int(sol.code if sol.code != OPTIMAL
+                                                 else UNCERTIFIED)))
+        D[i, j] = value
+        if V is None:
+            D[j, i] = value
+    return failed
+
+
+def finish_block(D, U, V, pc, p, count, bad, max_pivots, rtol):
+    """(distances of the original problem, count, bad) from the block D of
+    W_p on the scaled costs and the kernel's report (count pairs NaN, some
+    of them listed in `bad` as (i, j, code), local indices): NaN pairs
+    solved again as `emd` would (`_resolve_uncertified`), pairs that may
+    have lost digits to underflowed costs re-solved (`_resolve_lossy`),
+    then all multiplied by 2^exponent (exact); a distance that over- or
+    underflows on the way raises `NotRepresentableError`."""
+    if count:
+        bad = _resolve_uncertified(D, U, V, pc, p, max_pivots, rtol)
+        count = len(bad)
     if pc.lengths is not None:
         failed = _resolve_lossy(D, U, V, pc, p)
+        count, bad = count + len(failed), bad + failed
     if pc.exponent:
         D = scale_back(D, pc.exponent, "a distance W_p(U[i], V[j])",
                        "scale the support (or `cost`) by a power of ten first")
-    return D, failed
+    return D, count, bad

@@ -181,8 +181,7 @@ def distance_block(U, V, costs, p, *, row_offset=0, col_offset=0, workers=None,
     costs = as_pair_costs(costs)
     count, bad = solve_dense_pairs(U, V, costs.costs, p, D,
                                    max_pivots=max_pivots, rtol=rtol, workers=workers)
-    D, failed = finish_block(D, U, V, costs, p)
-    count, bad = count + len(failed), bad + failed
+    D, count, bad = finish_block(D, U, V, costs, p, count, bad, max_pivots, rtol)
     if count and warn:
         _warn_uncertified(count, bad, row_offset, col_offset)
     return D

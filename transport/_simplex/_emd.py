@@ -65,6 +65,8 @@ _CLIP_TRIGGER = 64.0
 #: by CLIP_STEP while the clipped solve's plan uses a clipped pair.
 _CLIP_START = 4.0
 _CLIP_STEP = 256.0
+#: At most this many clipped solves.
+_CLIP_ROUNDS = 64
 
 
 def _solve_on(Ms, a, b, M, rows_kept, cols_kept, max_pivots, rtol, purge_above=None):
@@ -194,14 +196,24 @@ def _solve_as_given(a, b, M, max_pivots, rtol):
     cost_scale = float(max_abs(M))
     n_iter = sol.n_iter
     level = _CLIP_START * sol.certificate.scale
-    while (sol.code == OPTIMAL and not sol.certificate.ok
+    rounds = 0
+    while (sol.code == OPTIMAL and not sol.certificate.ok and rounds < _CLIP_ROUNDS
            and 0.0 < level and cost_scale > _CLIP_TRIGGER * sol.certificate.scale):
+        rounds += 1
         clipped = _solve_on(np.minimum(M, level), a, b, M, rows_kept, cols_kept,
                             max_pivots, rtol, purge_above=level)
         n_iter += clipped.n_iter
         sol = clipped._replace(n_iter=n_iter)
         if not (M[clipped.rows, clipped.cols] > level).any():
-            break  # the plan uses no clipped pair: the answer for M
+            # the plan uses no clipped pair: the answer for M, unless the
+            # clip was still far above the scale of this plan (costs that
+            # span hundreds of orders of magnitude: d^p of large p), where
+            # the pricing tolerance, relative to the clip, hid improvements
+            lower = _CLIP_START * clipped.certificate.scale
+            if clipped.certificate.ok or not lower * _CLIP_TRIGGER < level:
+                break
+            level = lower
+            continue
         level *= _CLIP_STEP
         if level >= cost_scale:
             sol = _solve_on(M, a, b, M, rows_kept, cols_kept, max_pivots, rtol)
