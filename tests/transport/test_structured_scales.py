@@ -14,7 +14,7 @@ import math
 import warnings
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
@@ -85,10 +85,13 @@ def test_circle_at_any_scale(seed, k, p):
 
 
 @settings(max_examples=30)
-@given(seed=st.integers(0, 50), k=SCALES, metric=st.sampled_from(["cityblock", "chebyshev"]))
+@given(seed=st.integers(0, 50), k=st.integers(-300, 307),
+       metric=st.sampled_from(["cityblock", "chebyshev"]))
+@example(seed=1, k=307, metric="cityblock")  # the diameter near float64's end
+@example(seed=2, k=-300, metric="chebyshev")
 def test_grid_at_any_scale(seed, k, metric):
     rng = np.random.default_rng(seed)
-    shape = tuple(rng.integers(2, 6, size=2))
+    shape = tuple(rng.integers(2, 11, size=2))
     u, v = rng.random(shape), rng.random(shape)
     u[rng.random(shape) < 0.3] = 0.0
     v[rng.random(shape) < 0.3] = 0.0
@@ -98,8 +101,8 @@ def test_grid_at_any_scale(seed, k, metric):
     ref = wasserstein_grid(u, v, metric=metric)
     _check(lambda: wasserstein_grid(u, v, metric=metric, spacing=s), ref, k)
     # masses at any scale (normalised), even where their sum overflows
-    w = 10.0 ** rng.integers(-300, 300)
-    assert_allclose(wasserstein_grid(u * w, v * w, metric=metric), ref, rtol=1e-13)
+    for w in (1e-300, 1e308, 10.0 ** rng.integers(-300, 309)):
+        assert_allclose(wasserstein_grid(u * w, v * w, metric=metric), ref, rtol=1e-13)
 
 
 @settings(max_examples=40)
@@ -140,11 +143,14 @@ def test_pairwise_at_any_scale(seed, k, p, d):
 
 
 @settings(max_examples=40)
-@given(seed=st.integers(0, 50), k=st.integers(-310, 307))
+@given(seed=st.integers(0, 50), k=st.integers(-310, 308))
+@example(seed=3, k=308)  # gaps beyond float64
+@example(seed=4, k=-310)  # atoms subnormal
 def test_kr_dual_line_at_any_scale(seed, k):
+    # atoms in [-1, 1] (times up to 1e308: gaps beyond float64)
     rng = np.random.default_rng(seed)
     n, m = rng.integers(1, 9, size=2)
-    x, y = rng.random(n) - 0.5, rng.random(m) + 0.2
+    x, y = 2 * rng.random(n) - 1, 1.9 * rng.random(m) - 0.9
     a, b = _weights(rng, n), _weights(rng, m)
     s = 10.0**k
     ref = kr_dual(x, y, a, b)
