@@ -241,3 +241,29 @@ def test_one_error_for_answers_beyond_float64():
     for call in cases:
         with pytest.raises(NotRepresentableError, match="not representable in float64"):
             call()
+
+
+def _circle_by_cyclic_shifts(x, y, p, period=1.0):
+    """W_p on the circle for n atoms against n, uniform weights: the best of
+    the n cyclic matchings of the sorted atoms (the optimal plan is one of
+    them, Delon, Salomon & Sobolevski 2010), each W_p computed relative to
+    its largest distance so that d^p neither overflows nor underflows."""
+    x, y = np.sort(np.mod(x, period)), np.sort(np.mod(y, period))
+    best = math.inf
+    for k in range(len(x)):
+        d = np.abs(x - np.roll(y, k))
+        d = np.minimum(d, period - d)
+        top = d.max()
+        w = top * np.mean((d / top) ** p) ** (1.0 / p) if top > 0 else 0.0
+        best = min(best, w)
+    return best
+
+
+@pytest.mark.parametrize("p", [2.0, 400.0, 1000.0, 10_000.0])
+def test_circle_large_p_against_cyclic_matchings(p):
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        n = int(rng.integers(1, 12))
+        x, y = rng.random(n), rng.random(n)
+        assert_allclose(wasserstein_circle(x, y, p=p), _circle_by_cyclic_shifts(x, y, p),
+                        rtol=1e-12)

@@ -523,7 +523,9 @@ def kr_dual(u_values, v_values, u_weights=None, v_weights=None, *,
     ------
     ValueError
         NaN or inf atoms, negative or all-zero weights, empty input, lengths
-        or dimensions that do not match, an unknown metric or "sqeuclidean".
+        or dimensions that do not match, an unknown metric or "sqeuclidean";
+        on the line, a W_1 or critic beyond float64 (`NotRepresentableError`,
+        also an OverflowError).
     TypeError
         Non-numeric input, or a metric that is not a string.
 

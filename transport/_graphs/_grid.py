@@ -240,8 +240,10 @@ def wasserstein_grid(u_hist, v_hist, *, metric="cityblock", spacing=1.0):
     ------
     ValueError
         Histograms of different shapes, more than 3 dimensions, negative,
-        NaN, inf or all-zero masses; non-positive spacing; unequal spacing
-        with "chebyshev"; an unknown metric.
+        NaN, inf or all-zero masses; non-positive spacing (or one beyond
+        float64); unequal spacing with "chebyshev"; an unknown metric; a W_1
+        that does not fit in float64 (`NotRepresentableError`, also an
+        OverflowError).
     TypeError
         Non-numeric input.
     OptimalityError
@@ -271,6 +273,10 @@ def wasserstein_grid(u_hist, v_hist, *, metric="cityblock", spacing=1.0):
     since d is the length of a shortest path and the bound adds up along
     it, so the potential is an optimal Kantorovich-Rubinstein critic and
     the value is the optimum of the dense LP.
+
+    Masses are normalised (finite masses whose sum overflows are divided by
+    their maximum first), and spacings far from 1 are divided by a power of
+    two for the solve and the answer multiplied back exactly.
 
     Examples
     --------

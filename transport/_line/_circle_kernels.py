@@ -218,6 +218,71 @@ def shift_cost(xs, a_ends, ys, b_ends, period, p, theta):
 
 
 @njit(**_OPTS)
+def _below(t1, s1, t2, s2, p):
+    """Whether t1 s1^p < t2 s2^p (the scaled sums of `shift_cost`),
+    compared relative to the larger scale."""
+    if not (t1 > 0.0 and s1 > 0.0):
+        return t2 > 0.0 and s2 > 0.0
+    if not (t2 > 0.0 and s2 > 0.0):
+        return False
+    top = max(s1, s2)
+    return t1 * _power(s1 / top, p) < t2 * _power(s2 / top, p)
+
+
+@njit(**_OPTS)
+def golden_shift(xs, a_ends, ys, b_ends, period, p, max_iter):
+    """The shift theta minimising C, by golden-section search on C itself.
+
+    For large p: the slope of C is a sum of differences of d^p whose
+    largest terms can exceed C by more than float64's range, so that its
+    sign is lost (`optimal_shift` then stops at the wrong shift); C itself,
+    summed relative to its own largest distance (`shift_cost`), is exact
+    to rounding for any p.  C is convex on the integers, so the bracket
+    [lo, hi] keeps a minimiser: C(m1) < C(m2) puts every minimiser at or
+    below m2, and otherwise a minimiser lies at or above m1.  About 88
+    rounds of two evaluations shrink [-UNIT, UNIT] to three shifts, the
+    best of which is checked against its integer neighbours (a local
+    minimum of a convex function on the integers is global).
+
+    Returns (theta, n_evaluations, status): status 0 when C(theta) <=
+    C(theta +- 1) up to rounding, 1 when `max_iter` rounds did not close
+    the bracket, 2 when the neighbour check failed.
+    """
+    lo = np.int64(-UNIT)
+    hi = np.int64(UNIT)
+    count = 0
+    while hi - lo > 2:
+        if count >= max_iter:
+            return lo, count, 1
+        step = np.int64(0.3819660112501051 * float(hi - lo))
+        if step < 1:
+            step = np.int64(1)
+        m1 = lo + step
+        m2 = hi - step
+        if m2 <= m1:
+            m2 = m1 + 1
+        t1, s1 = shift_cost(xs, a_ends, ys, b_ends, period, p, m1)
+        t2, s2 = shift_cost(xs, a_ends, ys, b_ends, period, p, m2)
+        count += 2
+        if _below(t1, s1, t2, s2, p):
+            hi = m2
+        else:
+            lo = m1
+    best = lo
+    tb, sb = shift_cost(xs, a_ends, ys, b_ends, period, p, lo)
+    for theta in range(lo + 1, hi + 1):
+        t, s_ = shift_cost(xs, a_ends, ys, b_ends, period, p, np.int64(theta))
+        if _below(t, s_, tb, sb, p):
+            best, tb, sb = np.int64(theta), t, s_
+    # certificate: no integer neighbour is lower beyond rounding
+    for theta in (best - 1, best + 1):
+        t, s_ = shift_cost(xs, a_ends, ys, b_ends, period, p, np.int64(theta))
+        if _below(t * (1.0 + 1e-13), s_, tb, sb, p):
+            return best, count, 2
+    return best, count, 0
+
+
+@njit(**_OPTS)
 def optimal_shift(xs, a_ends, ys, b_ends, period, p, theta0, max_iter):
     """The shift theta minimising the convex piecewise-linear C.
 

@@ -285,7 +285,10 @@ def pairwise(U, V=None, *, support=None, cost=None, p=1, metric="euclidean"):
         library never starts one), equal to the NumPy result to the bit;
         rows are then validated per block when it is computed.  With V None: symmetric, each pair
         solved once, zero diagonal.  NaN only for a pair that could not be
-        proven optimal, with an `UncertifiedWarning` naming (i, j).
+        proven optimal, with an `UncertifiedWarning` naming (i, j) -- on Dask
+        raised in the process that computes the array, whatever the
+        scheduler.  No rows in U (or V): an empty (0, m) (or (n, 0)) array,
+        as `divergences.pairwise` and SciPy's ``cdist`` give.
 
     Raises
     ------
@@ -293,7 +296,9 @@ def pairwise(U, V=None, *, support=None, cost=None, p=1, metric="euclidean"):
         A row that is not a histogram (NaN, inf, negative entries, zero
         mass: the message names the row); shapes that do not fit; p < 1;
         an unknown metric; `support` and `cost` both given or both missing;
-        with V None, a `cost` that is not symmetric with zero diagonal.
+        with V None, a `cost` that is not symmetric with zero diagonal; a
+        distance that does not fit in float64 (`NotRepresentableError`, also
+        an OverflowError).
     TypeError
         Non-numeric input, or neither `support` nor `cost`.
 
@@ -313,7 +318,18 @@ def pairwise(U, V=None, *, support=None, cost=None, p=1, metric="euclidean"):
     checks of `certify` (marginals, dual feasibility over every pair of
     bins, zero duality gap).  Validation, the cost matrix and the work
     arrays are set up once; the pairs are spread over all cores, the kernel
-    releasing the GIL.
+    releasing the GIL.  A pair the batch kernel cannot certify is solved
+    again as `emd` solves it (with its second solve on costs clipped near
+    the optimum's scale).
+
+    Scale: the ground costs are those of the support (or `cost`) divided by
+    a power of two when its lengths or their p-th powers are not safely in
+    float64's range, and every distance is scaled back exactly, so bins
+    1e-200 or 1e200 apart and p in the thousands give every representable
+    W_p.  Where a cost d^p still underflows beside larger ones (large p,
+    lengths of very different sizes), the pairs whose optimum is small
+    enough to have lost digits to it are solved again with their lengths
+    divided by a bound of their own W_p.
 
     Examples
     --------

@@ -138,7 +138,7 @@ def _dust_core_scale(sol, M, a):
 
 
 def _without_dust(sol, a, b, M, rows_kept, cols_kept, max_pivots, rtol):
-    """(b already rescaled to the total of a.)  `sol`, or, when rounding dust on a big-M pair inflates its
+    """`sol` (b already rescaled to the total of a), or, when rounding dust on a big-M pair inflates its
     certificate (`_dust_core_scale`), the problem solved again on M clipped
     from above at a few times the optimum's scale, dust on clipped pairs
     purged: potentials feasible for the clipped costs are feasible for M,
@@ -326,7 +326,12 @@ def emd(a, b, M, **options):
     max|v|.  When max|M| is far above that scale (tiny costs beside huge
     unused ones) and the first solve cannot be certified, the problem is
     solved again on M clipped from above near the optimum's scale, so that
-    "optimal" always means within ~rtol of the optimum itself.
+    "optimal" always means within ~rtol of the optimum itself.  The same
+    second solve runs when the plan leaves rounding dust (a flow of at most
+    2^-40 of the mass) on a pair costing far more than the rest of the plan
+    -- a big-M pair priced to forbid it, which would lift the potentials and
+    the certificate's scale to its own size; dust on clipped pairs is then
+    dropped, so no mass is reported on a forbidden pair.
 
     Examples
     --------
