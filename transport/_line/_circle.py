@@ -12,6 +12,7 @@ from ._circle_kernels import (
     median_cut_cost,
     optimal_shift,
     shift_cost,
+    sliver_cost,
     weighted_median,
 )
 from .._core._scaling import length_exponent, mass_exponent, root_back, scale_back
@@ -72,6 +73,42 @@ def _sorted_atoms(values, weights, name, weights_name, period):
     # position moves mass between atoms that are at the same place.
     order = np.argsort(pos)
     return pos[order], integer_ends(w[order])
+
+
+#: Relative resolution of W_p asked of the integer masses (see
+#: `_check_slivers`).
+SLIVER_RTOL = 2.0**-40
+
+
+def _check_slivers(xs, a_ends, ys, b_ends, period, p, theta, scale, total):
+    """Refuse a W_p that the integer masses cannot resolve.
+
+    Masses are held in units of 2^-60 of the total, cumulative masses
+    rounded once (float64 sums: ~2^7 units each): two breakpoints that are
+    equal in exact arithmetic may differ by that much, leaving slivers of
+    mass coupled across a long distance.  Their share of C is negligible for small p,
+    but a sliver at distance D beside a coupling at distance d weighs
+    (D / d)^p: at p = 400 a single unit 3.7 times further away than the
+    rest outweighs it by 2^700.  When the segments of at most 2^8 units
+    per atom carry more than p * SLIVER_RTOL of C (W_p then uncertain
+    beyond ~SLIVER_RTOL relative), no value is returned.
+    """
+    if p <= 2.0:  # (D / d)^2 * 2^-60 * n: never near the tolerance
+        return
+    # each end is a float64 cumulative sum scaled to 2^60: off by up to
+    # ~2^7 units per atom summed
+    small = sliver_cost(xs, a_ends, ys, b_ends, period, p, theta, scale,
+                        256 * (xs.shape[0] + ys.shape[0]) + 2)
+    if small > p * SLIVER_RTOL * total:
+        raise ValueError(
+            f"W_{p:g}(P, Q) on the circle cannot be computed to full precision: "
+            f"the masses are held in units of 2^-60 of the total, and at this p "
+            f"the rounding of the cumulative masses (slivers of a few units "
+            f"coupled across longer distances) would change W_p^p by "
+            f"{small / total:.2g} of itself. A smaller p, or numbers of atoms "
+            f"that are powers of two with equal weights (whose cumulative "
+            f"masses are exact), avoid it; `emd` on the matrix of circle "
+            f"distances to the power p solves the same problem as an LP.")
 
 
 def wasserstein_circle(u_values, v_values, u_weights=None, v_weights=None, *, p=1,
@@ -227,6 +264,7 @@ def wasserstein_circle(u_values, v_values, u_weights=None, v_weights=None, *, p=
         )
     # C(theta) / scale^p, relative to the largest distance the coupling uses
     total, scale = shift_cost(xs, a_ends, ys, b_ends, period, p, theta)
+    _check_slivers(xs, a_ends, ys, b_ends, period, p, theta, scale, total)
     distance = scale * max(total / UNIT, 0.0) ** (1.0 / p)
     return root_back(distance, 1.0, e, f"W_{p:g}(P, Q) on the circle")
 

@@ -218,6 +218,38 @@ def shift_cost(xs, a_ends, ys, b_ends, period, p, theta):
 
 
 @njit(**_OPTS)
+def sliver_cost(xs, a_ends, ys, b_ends, period, p, theta, scale, max_length):
+    """The part of `shift_cost` (same scale) on segments of at most
+    `max_length` units: slivers of mass at the resolution of the integer
+    masses, whose cost can dominate C for large p."""
+    n = xs.shape[0]
+    m = ys.shape[0]
+    i = 0
+    jb, qb = _lifted(b_ends, _first_ending_at_or_after(b_ends, theta + 1))
+    eb = b_ends[jb] + qb * UNIT - theta
+    y = ys[jb] + qb * period
+    cur = 0
+    total = 0.0
+    inv = 1.0 / scale if scale > 0.0 else 0.0
+    while i < n:
+        ea = a_ends[i]
+        end = ea if ea < eb else eb
+        if 0 < end - cur <= max_length:
+            total += _power(abs(xs[i] - y) * inv, p) * float(end - cur)
+        cur = end
+        if ea == end:
+            i += 1
+        if eb == end:
+            jb += 1
+            if jb == m:
+                jb = 0
+                qb += 1
+            eb = b_ends[jb] + qb * UNIT - theta
+            y = ys[jb] + qb * period
+    return total
+
+
+@njit(**_OPTS)
 def _below(t1, s1, t2, s2, p):
     """Whether t1 s1^p < t2 s2^p (the scaled sums of `shift_cost`),
     compared relative to the larger scale."""
