@@ -15,7 +15,6 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from divergences import align
 from divergences._parallel import parallel_ok
@@ -361,6 +360,8 @@ def _transport_pairs(X, c, metric):
         return np.empty(0, np.int64), np.empty(0, np.int64)
     ws, wd = c[supply], -c[demand]
     shift = (wd @ X[demand]) / wd.sum() - (ws @ X[supply]) / ws.sum()
+    from scipy.spatial import cKDTree  # loaded on first use
+
     _, nbr = cKDTree(X[demand]).query(X[supply] + shift, k=k,
                                       p=METRICS[metric].minkowski)
     nbr = np.asarray(nbr, np.int64).reshape(supply.size, k)
@@ -375,6 +376,8 @@ def _initial_pairs(X, metric):
     cols = [order[1:], order[:-1]]
     k = min(INITIAL_NEIGHBOURS, n - 1)
     if k > 0:
+        from scipy.spatial import cKDTree  # loaded on first use
+
         _, nbr = cKDTree(X).query(X, k=k + 1, p=METRICS[metric].minkowski)
         src = np.repeat(np.arange(n), k + 1)  # self pairs are dropped later
         rows += [src, nbr.ravel()]
