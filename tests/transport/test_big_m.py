@@ -81,3 +81,20 @@ def test_ordinary_problems_are_untouched():
     out = solve_dense_certified(a, b, M, max_pivots=10**8)
     assert res.n_iter == out[8]
     assert res.cost == out[6]
+
+
+@pytest.mark.parametrize("n, m, seed", [(100, 150, 43), (150, 100, 45), (60, 40, 40)])
+def test_pairwise_on_a_big_m_cost(n, m, seed):
+    # the batch kernel's certificate is inflated by dust the same way: such
+    # pairs are solved again as emd solves them
+    from transport import pairwise
+    a, b, M = _allowed_pairs(n, m, seed)
+    rng = np.random.default_rng(seed)
+    U = np.vstack([a, rng.random(n) + 0.5])
+    V = np.vstack([b, rng.random(m) + 0.5])
+    D = pairwise(U, V, cost=M)
+    assert_allclose(D[0, 0], _lp_optimum(a, b, M), rtol=1e-9)
+    for i in range(2):
+        for j in range(2):
+            assert_allclose(D[i, j], emd2(U[i] / U[i].sum(), V[j] / V[j].sum(), M),
+                            rtol=1e-13)

@@ -58,11 +58,17 @@ class PairCosts(NamedTuple):
         The scaled lengths d, kept when some positive one has a cost d^p
         below the normal range (then `finish_block` re-solves the pairs
         whose optimum is small enough to have lost digits to it).
+    big_m : bool
+        Whether the largest cost stands far above the bulk of them (`_big_m`):
+        pairs whose optimum is far below it are then solved again as `emd`
+        solves them (rounding dust on a big-M pair inflates the batch
+        kernel's certificate).
     """
 
     costs: np.ndarray
     exponent: int
     lengths: object
+    big_m: bool = False
 
     @property
     def shape(self):
@@ -74,7 +80,7 @@ def as_pair_costs(costs):
     (exponent 0, nothing re-solved)."""
     if isinstance(costs, PairCosts):
         return costs
-    return PairCosts(costs, 0, None)
+    return PairCosts(costs, 0, None, _big_m(costs))
 
 
 def _with_powers(lengths, p, exponent):
@@ -84,7 +90,36 @@ def _with_powers(lengths, p, exponent):
         with np.errstate(under="ignore"):
             costs = lengths**p
     lossy = bool(((lengths > 0.0) & (costs < _TINY)).any())
-    return PairCosts(np.ascontiguousarray(costs), exponent, lengths if lossy else None)
+    return PairCosts(np.ascontiguousarray(costs), exponent, lengths if lossy else None,
+                     _big_m(costs))
+
+
+#: A cost matrix is "big-M" when its sorted positive entries jump by more
+#: than this factor somewhere (forbidden pairs priced 1e8 beside costs in
+#: [0, 1)); distances of a support, even to a large power, spread without
+#: such a gap unless the bins form far-apart clusters.
+BIG_M_RATIO = 2.0**20
+
+
+def _big_m(costs):
+    positive = np.unique(costs[costs > 0.0])
+    if positive.size < 2:
+        return False
+    return bool((positive[1:] > BIG_M_RATIO * positive[:-1]).any())
+
+
+def _resolve_far_below(D, U, V, pc, p, max_pivots, rtol):
+    """Pairs of a big-M cost matrix whose optimum is far below its largest
+    cost, solved again as `emd` solves them (the same pivots where no
+    rounding dust arises, else the second solve on clipped costs); in
+    place.  Returns [(i, j, code)] of those not certified."""
+    top = float(pc.costs.max())
+    with np.errstate(under="ignore", over="ignore", invalid="ignore"):
+        far = np.isfinite(D) & (D**p * BIG_M_RATIO < top)
+    if V is None:
+        far &= np.triu(np.ones(D.shape, bool), 1)
+    return _resolve_pairs(D, U, V, pc, p, far, max_pivots, rtol)
+
 
 
 def support_costs(X, metric, p):
@@ -187,8 +222,14 @@ def _resolve_uncertified(D, U, V, pc, p, max_pivots, rtol):
     bad = np.isnan(D)
     if V is None:
         bad &= np.triu(np.ones(D.shape, bool), 1)
+    return _resolve_pairs(D, U, V, pc, p, bad, max_pivots, rtol)
+
+
+def _resolve_pairs(D, U, V, pc, p, which, max_pivots, rtol):
+    """The pairs where `which` is True solved by `emd`'s solver on
+    `pc.costs`, into D in place; [(i, j, code)] of those not certified."""
     failed = []
-    for i, j in zip(*np.nonzero(bad)):
+    for i, j in zip(*np.nonzero(which)):
         ia, jb, a, b = _pair_problem(U, V, i, j)
         sol = solve_problem(a, b, np.ascontiguousarray(pc.costs[np.ix_(ia, jb)]),
                             max_pivots, rtol)
@@ -216,6 +257,9 @@ def finish_block(D, U, V, pc, p, count, bad, max_pivots, rtol):
     if count:
         bad = _resolve_uncertified(D, U, V, pc, p, max_pivots, rtol)
         count = len(bad)
+    if pc.big_m:
+        failed = _resolve_far_below(D, U, V, pc, p, max_pivots, rtol)
+        count, bad = count + len(failed), bad + failed
     if pc.lengths is not None:
         failed = _resolve_lossy(D, U, V, pc, p)
         count, bad = count + len(failed), bad + failed
