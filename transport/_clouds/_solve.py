@@ -15,7 +15,6 @@ on the line).
 import dataclasses
 
 import numpy as np
-from scipy.spatial.distance import cdist
 
 from .._core._certify import DEFAULT_RTOL
 from .._simplex._emd import solve_problem
@@ -48,6 +47,8 @@ def ground_costs(X, Y, metric, p):
         return high_dim_costs(X, Y, SQEUCLIDEAN)
     M = high_dim_costs(X, Y, code)
     if M is None:
+        from scipy.spatial.distance import cdist  # loaded on first use
+
         M = cdist(X, Y, metric=metric)
         if metric == "euclidean":  # distances of close points, without underflow
             refine_small_euclidean(X, Y, M)
