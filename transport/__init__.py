@@ -44,6 +44,7 @@ from ._core._results import OptimalityError, TransportResult, UncertifiedWarning
 from ._clouds._solve import cost_matrix, solve
 from ._graphs._tree import wasserstein_tree
 from ._clouds._wasserstein import wasserstein
+from ._samples._critic import CriticReport, critic_report
 from ._line._wasserstein_1d import wasserstein_1d
 
 __all__ = [
@@ -60,6 +61,8 @@ __all__ = [
     "cost_matrix",
     "kr_dual",
     "KRDualResult",
+    "critic_report",
+    "CriticReport",
     "TransportResult",
     "Certificate",
     "OptimalityError",
