@@ -9,22 +9,27 @@ visited in blocks by compiled kernels (`_lipschitz_kernels`), on all cores
 when `parallel_ok`.
 
 In higher dimension the euclidean distances of a block come from one matrix
-product (BLAS): with s_i the computed |z_i|^2 and G_ij the computed
-z_i . z_j, the classical error bound of a floating-point dot product of
-length d (Higham, "Accuracy and Stability of Numerical Algorithms", 2002,
-sec. 3.1: |fl(x.y) - x.y| <= gamma_d |x|.|y|, gamma_d = d u / (1 - d u), for
-any order of summation) and of the two additions gives
+product (BLAS, in float32) of the centred points: with c_i = z_i - mean
+(translation changes no distance), s_i the float64 |c_i|^2, and G_ij the
+float32 product of the float32-rounded c_i and c_j, the classical error
+bound of a floating-point dot product of length d (Higham, "Accuracy and
+Stability of Numerical Algorithms", 2002, sec. 3.1: |fl(x.y) - x.y| <=
+gamma_d |x|.|y|, gamma_d = d u / (1 - d u), for any order of summation),
+the rounding of the inputs (relative u32 + u64 per coordinate) and of the
+two additions give
 
 .. math::
 
-    |(s_i + s_j - 2 G_{ij}) - d_{ij}^2| \le (2\gamma_d + 4u)(S_i + S_j),
+    |(s_i + s_j - 2 G_{ij}) - d_{ij}^2| \le
+    (\gamma_d + 4 u_{32} + 4 u_{64})(S_i + S_j),
 
 S_i the exact squared norms; `_block_error_coefficient` doubles that.  The
 bracket [d^2 - err, d^2 + err] bounds every ratio from both sides; a pair
 whose upper bound stays below the best ratio found so far cannot be the
 maximum, and a pair whose bracket lies entirely on one side of 1 is counted
 (or not) as a violation without more work.  The others -- a handful per row
--- get the direct formula.  The result is therefore the same as that of the
+-- get the direct formula on the original coordinates.  The result is
+therefore the same as that of the
 all-pairs direct scan (`scan_direct`), which the tests check.
 """
 
@@ -47,6 +52,12 @@ BLOCK_MIN_DIM = 8
 #: Rows (and columns) per block of pairs: G is BLOCK x BLOCK float64 (32 MiB).
 BLOCK = 2048
 
+#: The precision of the matrix product: float32 halves its time (and G's
+#: memory); its rounding, and that of the points converted to it, is in the
+#: bracket (`_block_error_coefficient`), so that only the number of pairs
+#: recomputed by the direct formula depends on it, never the result.
+GEMM_DTYPE = np.float32
+
 #: From this many points, the kernels run their parallel twins.
 PARALLEL_MIN = 1024
 
@@ -68,11 +79,11 @@ class LipschitzScan(tuple):
 
 
 def _block_error_coefficient(d):
-    """c with |(s_i + s_j - 2 G_ij) - d_ij^2| <= c (s_i + s_j), for vectors of
-    length d (twice the bound in the module docstring, which also covers
-    the rounding of the bracket's own two additions)."""
-    gamma = d * _U / (1.0 - d * _U)
-    return 2.0 * (2.0 * gamma + 8.0 * _U)
+    """c with |(s_i + s_j - 2 G_ij) - d_ij^2| <= c (s_i + s_j), for points of
+    dimension d (twice the bound in the module docstring)."""
+    u = np.finfo(GEMM_DTYPE).eps / 2
+    gamma = d * u / (1.0 - d * u)
+    return 2.0 * (2.0 * gamma + 8.0 * u + 8.0 * _U)
 
 
 def _direct_margin(d):
@@ -143,21 +154,22 @@ def lipschitz_scan(Z, f, metric_code, rtol=0.0, block=BLOCK):
 
 
 def _blocked(Z, f, code, block, parallel, unit, best, arg, viol):
-    """All pairs through square blocks (I, J), J >= I, of the matrix product."""
+    """All pairs through square blocks (I, J), J >= I, of the matrix product
+    of the centred points, in float32 (see `_block_error_coefficient`)."""
     n, d = Z.shape
-    s = np.einsum("ij,ij->i", Z, Z)
+    C = Z - Z.mean(axis=0)
+    s = np.einsum("ij,ij->i", C, C)
+    C32 = C.astype(GEMM_DTYPE)
     c = _block_error_coefficient(d)
     m2 = _direct_margin(d)
     scan = kern.scan_block_parallel if parallel else kern.scan_block
     T = 0.0
-    starts = range(0, n, block)
-    for i0 in starts:
+    for i0 in range(0, n, block):
         i1 = min(i0 + block, n)
-        ZI = Z[i0:i1]
+        CI = C32[i0:i1]
         for j0 in range(i0, n, block):
             j1 = min(j0 + block, n)
-            ZJ = Z[j0:j1]
-            G = ZI @ ZJ.T
-            scan(G, s[i0:i1], s[j0:j1], f[i0:i1], f[j0:j1], ZI, ZJ, j0, j0 == i0,
-                 code, c, m2, T, unit, best[i0:i1], arg[i0:i1], viol[i0:i1])
+            G = CI @ C32[j0:j1].T
+            scan(G, s[i0:i1], s[j0:j1], f[i0:i1], f[j0:j1], Z[i0:i1], Z[j0:j1], j0,
+                 j0 == i0, code, c, m2, T, unit, best[i0:i1], arg[i0:i1], viol[i0:i1])
             T = max(T, float(best[i0:i1].max()))

@@ -23,7 +23,7 @@ never share a write.  Kernels validate nothing; ``metric`` is a code of
 import numpy as np
 from numba import njit, prange
 
-from .._core._metrics import distance
+from .._core._metrics import EUCLIDEAN, SMALL_SQUARED, distance
 
 _OPTS = dict(cache=True, nogil=True)
 
@@ -31,10 +31,14 @@ _OPTS = dict(cache=True, nogil=True)
 #: the direct formula (their squares could underflow in the bracket tests).
 _TINY = 2.0**-400
 
+#: Relative margin of the comparisons made on squares (see `_direct_row`).
+_MARGIN = 1e-12
+
 
 @njit(**_OPTS)
-def _direct_row(Z, f, i, metric, unit, best, arg, viol):
-    """Pairs (i, j), j > i, by the direct formula; updates row i's outputs."""
+def _plain_row(Z, f, i, metric, unit, best, arg, viol):
+    """`_direct_row` with a division per pair (cityblock, chebyshev: no
+    square root to save, and the tests on squares measured slower)."""
     fi = f[i]
     b = best[i]
     a = arg[i]
@@ -53,6 +57,56 @@ def _direct_row(Z, f, i, metric, unit, best, arg, viol):
     best[i] = b
     arg[i] = a
     viol[i] += count
+
+
+@njit(**_OPTS)
+def _euclidean_row(Z, f, i, metric, unit, best, arg, viol):
+    """`_direct_row` for the euclidean metric: the comparisons with the best
+    ratio so far and with 1 are first made on squares (the sum of squares
+    against df^2: no square root, no division) with a relative margin of
+    1e-12, far above their rounding; only a pair they cannot decide gets
+    its ratio by the direct formula (`distance`, the same sum)."""
+    fi = f[i]
+    b = best[i]
+    a = arg[i]
+    count = 0
+    lo, hi = 1.0 - _MARGIN, 1.0 + _MARGIN
+    unit2 = unit * unit
+    for j in range(i + 1, Z.shape[0]):
+        df = abs(fi - f[j])
+        if df == 0.0:  # equal values (identical duplicates included): ratio 0
+            continue
+        acc = 0.0
+        for t in range(Z.shape[1]):
+            diff = Z[i, t] - Z[j, t]
+            acc += diff * diff
+        if acc >= SMALL_SQUARED and df >= _TINY:
+            q = df * df
+            if q < b * b * acc * lo:  # ratio below the best: only the violation
+                if q > unit2 * acc * hi:
+                    count += 1
+                    continue
+                if q < unit2 * acc * lo:
+                    continue
+        d = distance(Z, i, Z, j, metric)
+        r = df / d if d > 0.0 else np.inf
+        if d == 0.0 or df > d * unit:
+            count += 1
+        if r > b:
+            b = r
+            a = j
+    best[i] = b
+    arg[i] = a
+    viol[i] += count
+
+
+@njit(**_OPTS)
+def _direct_row(Z, f, i, metric, unit, best, arg, viol):
+    """Pairs (i, j), j > i, by the direct formula; updates row i's outputs."""
+    if metric == EUCLIDEAN:
+        _euclidean_row(Z, f, i, metric, unit, best, arg, viol)
+    else:
+        _plain_row(Z, f, i, metric, unit, best, arg, viol)
 
 
 @njit(**_OPTS)
@@ -90,27 +144,32 @@ def _block_row(G, sI, sJ, fI, fJ, ZI, ZJ, i, j0, start_j, metric, c, m2, T, unit
     nJ = G.shape[1]
     # t: the largest ratio found so far (by the direct formula), raised as
     # the row goes: only records are recomputed, a few per row
-    t2 = max(T * T, best[i] * best[i])
-    unit2 = unit * unit
     b = best[i]
     a = arg[i]
+    t2 = max(T * T, b * b)
+    unit2 = unit * unit
+    tu = min(t2, unit2)
     count = 0
     for j in range(start_j, nJ):
         df = abs(fi - fJ[j])
-        if df == 0.0:
-            continue
-        df2 = df * df
         s = si + sJ[j]
         d2 = s - 2.0 * G[i, j]
         err = c * s
         lo2 = d2 - err
+        df2m = df * df * m2
+        # the common case, decided on the bracket alone: the ratio is below
+        # t and below 1 (no violation)
+        if df >= _TINY and lo2 >= _TINY and df2m < lo2 * tu:
+            continue
+        if df == 0.0:
+            continue
         hi2 = d2 + err
         small = df < _TINY or lo2 < _TINY
         # is the ratio possibly >= t, or its comparison with 1 undecided?
-        candidate = small or df2 * m2 >= t2 * lo2
-        undecided = small or not (df2 > hi2 * m2 * unit2 or df2 * m2 < lo2 * unit2)
+        candidate = small or df2m >= t2 * lo2
+        undecided = small or not (df * df > hi2 * m2 * unit2 or df2m < lo2 * unit2)
         if not (candidate or undecided):
-            if df2 > hi2 * unit2:
+            if df * df > hi2 * unit2:
                 count += 1
             continue
         d = distance(ZI, i, ZJ, j, metric)
@@ -122,6 +181,7 @@ def _block_row(G, sI, sJ, fI, fJ, ZI, ZJ, i, j0, start_j, metric, c, m2, T, unit
             a = j0 + j
             if r * r > t2:
                 t2 = r * r
+                tu = min(t2, unit2)
     best[i] = b
     arg[i] = a
     viol[i] += count
