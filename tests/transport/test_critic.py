@@ -407,3 +407,20 @@ def test_uncertified_solve_keeps_the_lower_bound(monkeypatch):
     assert math.isnan(report.w1) and math.isnan(report.gap)
     assert report.status == "max_pivots_reached"
     assert report.lower_bound > 0
+
+
+def test_blocked_route_with_coordinates_below_float32_range():
+    # a cluster of spread 1e-45 at the centre of two points at +-1: centred
+    # and converted to float32, its coordinates are subnormal or 0, where
+    # rounding is absolute (without the bracket's absolute term the blocked
+    # route misses the largest ratio here)
+    rng = np.random.default_rng(20)
+    Z = rng.normal(size=(120, 10)) * 1e-45
+    Z[0], Z[1] = 1.0, -1.0
+    f = rng.normal(size=120) * 1e-45
+    f[:2] = 0.0
+    code = METRICS["euclidean"].code
+    direct = lipschitz_scan(Z, f, code, 1e-12, block=10**9)
+    blocked = lipschitz_scan(Z, f, code, 1e-12, block=16)
+    assert blocked.lipschitz == direct.lipschitz
+    assert blocked.n_violations == direct.n_violations

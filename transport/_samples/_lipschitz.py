@@ -23,7 +23,9 @@ two additions give
     |(s_i + s_j - 2 G_{ij}) - d_{ij}^2| \le
     (\gamma_d + 4 u_{32} + 4 u_{64})(S_i + S_j),
 
-S_i the exact squared norms; `_block_error_coefficient` doubles that.  The
+S_i the exact squared norms; `_block_error_coefficient` doubles that, and
+`_block_error_floor` adds an absolute term for coordinates and products
+below float32's normal range (where its rounding is absolute, not relative).  The
 bracket [d^2 - err, d^2 + err] bounds every ratio from both sides; a pair
 whose upper bound stays below the best ratio found so far cannot be the
 maximum, and a pair whose bracket lies entirely on one side of 1 is counted
@@ -84,6 +86,15 @@ def _block_error_coefficient(d):
     u = np.finfo(GEMM_DTYPE).eps / 2
     gamma = d * u / (1.0 - d * u)
     return 2.0 * (2.0 * gamma + 8.0 * u + 8.0 * _U)
+
+
+def _block_error_floor(d):
+    """An absolute term for the coordinates and products below the normal
+    range of GEMM_DTYPE (the bound above is relative only down to it): each
+    rounds with an absolute error below its smallest normal number, and the
+    points, scaled into [-1, 1] and centred, have |c_i| <= 2 sqrt(d)."""
+    tiny = float(np.finfo(GEMM_DTYPE).tiny)
+    return 64.0 * d * tiny
 
 
 def _direct_margin(d):
@@ -160,7 +171,7 @@ def _blocked(Z, f, code, block, parallel, unit, best, arg, viol):
     C = Z - Z.mean(axis=0)
     s = np.einsum("ij,ij->i", C, C)
     C32 = C.astype(GEMM_DTYPE)
-    c = _block_error_coefficient(d)
+    c, c0 = _block_error_coefficient(d), _block_error_floor(d)
     m2 = _direct_margin(d)
     scan = kern.scan_block_parallel if parallel else kern.scan_block
     T = 0.0
@@ -171,5 +182,5 @@ def _blocked(Z, f, code, block, parallel, unit, best, arg, viol):
             j1 = min(j0 + block, n)
             G = CI @ C32[j0:j1].T
             scan(G, s[i0:i1], s[j0:j1], f[i0:i1], f[j0:j1], Z[i0:i1], Z[j0:j1], j0,
-                 j0 == i0, code, c, m2, T, unit, best[i0:i1], arg[i0:i1], viol[i0:i1])
+                 j0 == i0, code, c, c0, m2, T, unit, best[i0:i1], arg[i0:i1], viol[i0:i1])
             T = max(T, float(best[i0:i1].max()))

@@ -136,7 +136,7 @@ def scan_direct_parallel(Z, f, metric, unit, best, arg, viol):
 
 
 @njit(**_OPTS)
-def _block_row(G, sI, sJ, fI, fJ, ZI, ZJ, i, j0, start_j, metric, c, m2, T, unit,
+def _block_row(G, sI, sJ, fI, fJ, ZI, ZJ, i, j0, start_j, metric, c, c0, m2, T, unit,
                best, arg, viol):
     """One row of a block of pairs (see `scan_block`)."""
     fi = fI[i]
@@ -154,7 +154,7 @@ def _block_row(G, sI, sJ, fI, fJ, ZI, ZJ, i, j0, start_j, metric, c, m2, T, unit
         df = abs(fi - fJ[j])
         s = si + sJ[j]
         d2 = s - 2.0 * G[i, j]
-        err = c * s
+        err = c * s + c0
         lo2 = d2 - err
         df2m = df * df * m2
         # the common case, decided on the bracket alone: the ratio is below
@@ -188,26 +188,26 @@ def _block_row(G, sI, sJ, fI, fJ, ZI, ZJ, i, j0, start_j, metric, c, m2, T, unit
 
 
 @njit(**_OPTS)
-def scan_block(G, sI, sJ, fI, fJ, ZI, ZJ, j0, diagonal, metric, c, m2, T, unit, best, arg,
-               viol):
+def scan_block(G, sI, sJ, fI, fJ, ZI, ZJ, j0, diagonal, metric, c, c0, m2, T, unit, best,
+               arg, viol):
     """The pairs (i, j) of rows ZI and columns ZJ (serial); j > i only when
     `diagonal` (the same block on both sides).
 
     G[i, j] is the computed dot product ZI[i] . ZJ[j], sI, sJ the computed
-    squared norms; c (s_i + s_j) bounds the error of s_i + s_j - 2 G_ij as
-    d^2; m2 >= 1 covers the rounding of the direct formula; T is a ratio
+    squared norms; c (s_i + s_j) + c0 bounds the error of s_i + s_j - 2 G_ij
+    as d^2; m2 >= 1 covers the rounding of the direct formula; T is a ratio
     some pair attains (0 to start); a violation is |f_i - f_j| > unit d_ij.
     Row outputs as in `scan_direct`, the partner as ``j0 + j``.
     """
     for i in range(G.shape[0]):
         _block_row(G, sI, sJ, fI, fJ, ZI, ZJ, i, j0, i + 1 if diagonal else 0,
-                   metric, c, m2, T, unit, best, arg, viol)
+                   metric, c, c0, m2, T, unit, best, arg, viol)
 
 
 @njit(parallel=True, **_OPTS)
-def scan_block_parallel(G, sI, sJ, fI, fJ, ZI, ZJ, j0, diagonal, metric, c, m2, T, unit,
-                        best, arg, viol):
+def scan_block_parallel(G, sI, sJ, fI, fJ, ZI, ZJ, j0, diagonal, metric, c, c0, m2, T,
+                        unit, best, arg, viol):
     """Parallel twin of `scan_block` (rows split across threads)."""
     for i in prange(G.shape[0]):
         _block_row(G, sI, sJ, fI, fJ, ZI, ZJ, i, j0, i + 1 if diagonal else 0,
-                   metric, c, m2, T, unit, best, arg, viol)
+                   metric, c, c0, m2, T, unit, best, arg, viol)
