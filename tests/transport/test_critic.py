@@ -272,8 +272,8 @@ def test_blocked_route_equals_direct_route(d, n, seed, offset, near, scale):
     f = np.sin(Z @ rng.normal(size=d) / scale) * rng.choice([1e-3, 1.0, 3.0])
     f[-1] = f[0]
     code = METRICS["euclidean"].code
-    direct = lipschitz_scan(Z, f, code, 1e-12, block=10**9)
-    blocked = lipschitz_scan(Z, f, code, 1e-12, block=16)
+    direct = lipschitz_scan(Z, f, code, 1e-12, route="direct")
+    blocked = lipschitz_scan(Z, f, code, 1e-12, block=16, route="blocked")
     assert blocked.lipschitz == direct.lipschitz
     assert blocked.n_violations == direct.n_violations
 
@@ -283,23 +283,25 @@ def test_blocked_route_against_brute_force_in_64_d():
     Z = rng.normal(size=(700, 64)) + 2.0
     f = np.tanh(Z @ rng.normal(size=64) / 4) * 5
     code = METRICS["euclidean"].code
-    res = lipschitz_scan(Z, f, code, 0.0, block=128)
+    res = lipschitz_scan(Z, f, code, 0.0, block=128, route="blocked")
     lip, n_viol = brute_force(Z, f, "euclidean")
     assert_allclose(res.lipschitz, lip, rtol=1e-14)
     assert res.n_violations == n_viol > 0
 
 
-@pytest.mark.parametrize("metric", METRIC_NAMES)
-def test_parallel_and_serial_twins_agree(metric, monkeypatch):
+@pytest.mark.parametrize("metric, route", [("euclidean", "direct"), ("euclidean", "blocked"),
+                                           ("cityblock", "direct"), ("chebyshev", "direct")])
+def test_parallel_and_serial_twins_agree(metric, route, monkeypatch):
     rng = np.random.default_rng(13)
     Z = rng.normal(size=(300, 12))
-    f = np.cos(Z[:, 0] * 3) + Z[:, 1]
+    f = 4.0 * (np.cos(Z[:, 0] * 3) + Z[:, 1])  # steep enough to violate in every metric
     code = METRICS[metric].code
     monkeypatch.setattr(_lipschitz, "PARALLEL_MIN", 10**9)
-    serial = lipschitz_scan(Z, f, code, 0.0, block=64)
+    serial = lipschitz_scan(Z, f, code, 0.0, block=64, route=route)
     monkeypatch.setattr(_lipschitz, "PARALLEL_MIN", 0)
-    parallel = lipschitz_scan(Z, f, code, 0.0, block=64)
+    parallel = lipschitz_scan(Z, f, code, 0.0, block=64, route=route)
     assert serial == parallel
+    assert serial.n_violations > 0
 
 
 # --------------------------------------------------------------------------
@@ -420,7 +422,7 @@ def test_blocked_route_with_coordinates_below_float32_range():
     f = rng.normal(size=120) * 1e-45
     f[:2] = 0.0
     code = METRICS["euclidean"].code
-    direct = lipschitz_scan(Z, f, code, 1e-12, block=10**9)
-    blocked = lipschitz_scan(Z, f, code, 1e-12, block=16)
+    direct = lipschitz_scan(Z, f, code, 1e-12, route="direct")
+    blocked = lipschitz_scan(Z, f, code, 1e-12, block=16, route="blocked")
     assert blocked.lipschitz == direct.lipschitz
     assert blocked.n_violations == direct.n_violations

@@ -44,12 +44,16 @@ from divergences._parallel import parallel_ok
 from .._core._metrics import EUCLIDEAN
 from . import _lipschitz_kernels as kern
 
-__all__ = ["LipschitzScan", "lipschitz_scan", "BLOCK_MIN_DIM", "BLOCK"]
+__all__ = ["LipschitzScan", "lipschitz_scan", "BLOCK_MIN_DIM", "BLOCK_MIN_POINTS", "BLOCK"]
 
 #: Euclidean point sets of at least this dimension take the blocked matrix
 #: product route (below it the direct formula costs about as much as the
 #: bracket test alone).
 BLOCK_MIN_DIM = 8
+
+#: ... and of at least this many points (below, one product costs more
+#: than it saves).
+BLOCK_MIN_POINTS = 256
 
 #: Rows (and columns) per block of pairs: G is BLOCK x BLOCK float64 (32 MiB).
 BLOCK = 2048
@@ -111,7 +115,7 @@ def _scale_exponent(x):
     return math.frexp(top)[1] if top > 0.0 else 0
 
 
-def lipschitz_scan(Z, f, metric_code, rtol=0.0, block=BLOCK):
+def lipschitz_scan(Z, f, metric_code, rtol=0.0, block=BLOCK, route="auto"):
     """Exact Lipschitz constant of f on Z over all pairs (see the module).
 
     Parameters
@@ -126,6 +130,11 @@ def lipschitz_scan(Z, f, metric_code, rtol=0.0, block=BLOCK):
         A violation is |f_i - f_j| > (1 + rtol) d_ij.
     block : int, optional
         Rows and columns per block of the matrix-product route.
+    route : {"auto", "direct", "blocked"}, optional
+        "auto": the matrix-product route for euclidean points of at least
+        `BLOCK_MIN_DIM` coordinates and `BLOCK_MIN_POINTS` points, else the
+        direct one; the others force a route (euclidean only for
+        "blocked"), for the tests that compare them.
 
     Returns
     -------
@@ -151,7 +160,11 @@ def lipschitz_scan(Z, f, metric_code, rtol=0.0, block=BLOCK):
     # the scaled ones
     unit = math.ldexp(1.0 + rtol, max(min(ez - ef, 1023), -1074))
     parallel = n >= PARALLEL_MIN and parallel_ok()
-    if metric_code == EUCLIDEAN and d >= BLOCK_MIN_DIM and n > block:
+    if route == "auto":
+        blocked = metric_code == EUCLIDEAN and d >= BLOCK_MIN_DIM and n >= BLOCK_MIN_POINTS
+    else:
+        blocked = route == "blocked"
+    if blocked:
         _blocked(Zs, fs, metric_code, block, parallel, unit, best, arg, viol)
     else:
         scan = kern.scan_direct_parallel if parallel else kern.scan_direct
