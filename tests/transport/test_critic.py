@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-import transport
 from transport import critic_report, kr_dual
 from transport._core._metrics import METRICS
 from transport._samples import _lipschitz
@@ -179,15 +178,17 @@ def test_str_is_a_short_table():
 
 
 def test_exact_is_computed_on_first_access_only(monkeypatch):
+    import transport._samples._critic as mod
+
     X, Y = clouds(10)
     calls = []
-    real = transport._samples._critic.kr_dual
+    real = mod.kr_dual
 
     def counting(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(transport._samples._critic, "kr_dual", counting)
+    monkeypatch.setattr(mod, "kr_dual", counting)
     report = critic_report(lambda Z: Z[:, 0], X, Y)
     assert calls == []
     first = report.exact
