@@ -30,9 +30,9 @@ the final audits.  Defaults: 4 runs (2 pairs x clipping 0.01 and 0.1) of
 every 250) on 500 + 500 samples; theta: 120 RMSProp steps of learning rate
 0.01 (the exact critic and JS on 128 samples per side; the clipped critic
 after 500 warm-up steps, fresh minibatches of 64).  About 50 s of CPU time
-from a fresh clone, of which about 30 s compile the numba kernels once.  ``--speed`` instead times `critic_report` and its
-Lipschitz scan against a NumPy brute force (and POT for the primal) in the
-same run.  Run ``python -m benchmarks.critic --help`` (``make critic`` runs
+from a fresh clone, of which about 30 s compile the numba kernels once.
+``--speed`` instead times `critic_report` and its Lipschitz scan against a
+NumPy brute force (and POT for the primal) in the same run.  Run ``python -m benchmarks.critic --help`` (``make critic`` runs
 the defaults).
 """
 
