@@ -55,6 +55,8 @@ _EXPORTS = {
     "TransportResult": "._core._results",
     "OptimalityError": "._core._results",
     "UncertifiedWarning": "._core._results",
+    "critic_report": "._samples._critic",
+    "CriticReport": "._samples._critic",
 }
 
 __all__ = [
@@ -75,6 +77,8 @@ __all__ = [
     "Certificate",
     "OptimalityError",
     "UncertifiedWarning",
+    "critic_report",
+    "CriticReport",
 ]
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
