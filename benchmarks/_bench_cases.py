@@ -37,7 +37,7 @@ SIZES = {
     "1d": {"quick": [10**3, 10**4], "full": [10**3, 10**4, 10**5, 10**6, 10**7], "large": []},
     "emd": {"quick": [100, 250], "full": [250, 500, 1000, 2000, 4000], "large": [8000]},
     "div": {"quick": [10**3, 10**5], "full": [10**3, 10**4, 10**5, 10**6, 10**7], "large": []},
-    "kr": {"quick": [100], "full": [200, 1000], "large": [2000]},
+    "kr": {"quick": [100], "full": [200, 1000], "large": [2000, 10000]},
     "circle": {"quick": [10**3, 10**4], "full": [10**4, 10**5, 10**6], "large": []},
     "tree": {"quick": [10**4], "full": [10**4, 10**5, 10**6], "large": [10**7]},
     "grid": {"quick": [16, 32], "full": [32, 64, 128, 256], "large": [512]},
@@ -507,6 +507,8 @@ def _build_kr(n):
     Y = rng.random((n, 2))
     return Contest({
         "kr_dual": lambda: transport.kr_dual(X, Y).value,
+        "kr_dual (HiGHS LP)": lambda: transport.kr_dual(
+            X, Y, method="constraint_generation").value,
         "primal: wasserstein": lambda: transport.wasserstein(X, Y),
     })
 
@@ -517,7 +519,9 @@ def plan_kr(quick=False, large=False, max_n=None):
     cases = [Case("kr", "W_1, uniform 2-D clouds", n, lambda n=n: _build_kr(n))
              for n in sizes("kr", quick, large, max_n)]
     notes = ["Inputs: X, Y = rng.random((n, 2)), uniform weights, euclidean; "
-             "`transport.kr_dual(X, Y).value` against `transport.wasserstein(X, Y)`."]
+             "`transport.kr_dual(X, Y).value` (the transshipment network simplex) "
+             "and `kr_dual(X, Y, method='constraint_generation')` (the KR LP in "
+             "HiGHS) against `transport.wasserstein(X, Y)`."]
     return cases, notes
 
 

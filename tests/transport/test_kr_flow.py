@@ -190,3 +190,38 @@ def test_progress_on_stderr_only(capfd, monkeypatch, method, held, bar):
     if not bar:
         assert err.rstrip().endswith("done")
     assert res.value == quiet.value
+
+
+class _Recorder:
+    """A progress reporter that keeps what it is told."""
+
+    enabled = True
+
+    def __init__(self):
+        self.updates = []
+        self.closed = None
+
+    def update(self, advance=0, **fields):
+        self.updates.append(fields)
+
+    def close(self, **fields):
+        self.closed = fields
+
+
+@pytest.mark.parametrize("method", ["transshipment", "constraint_generation"])
+def test_progress_fields_in_the_callers_units(monkeypatch, method):
+    import transport._dual._kr_dual as kr_module
+
+    recorder = _Recorder()
+    monkeypatch.setattr(kr_module, "progress_reporter", lambda progress, what: recorder)
+    rng = np.random.default_rng(60)
+    X, Y = 1e3 * rng.random((200, 2)), 1e3 * rng.random((150, 2))
+    res = transport.kr_dual(X, Y, method=method, progress=True)
+    rounds = [u["round"] for u in recorder.updates]
+    assert rounds == list(range(1, res.n_iter + 1))
+    last = recorder.updates[-1]
+    assert last["violations"] == 0
+    assert last["arcs" if method == "transshipment" else "constraints"] == res.n_constraints
+    # the last round's value is the optimum's, in the units of X and Y
+    assert_allclose(last["value"], res.value, rtol=1e-9)
+    assert recorder.closed == {"status": "optimal", "value": res.value}

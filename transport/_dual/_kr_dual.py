@@ -374,7 +374,7 @@ def _initial_pairs(X, metric):
     return np.concatenate(rows), np.concatenate(cols)
 
 
-def _generate(X, c, metric, max_rounds, report=NO_PROGRESS):
+def _generate(X, c, metric, max_rounds, report=NO_PROGRESS, unit=1.0):
     """Constraint generation in HiGHS on distinct atoms X (N >= 2) with
     weights c.
 
@@ -413,7 +413,7 @@ def _generate(X, c, metric, max_rounds, report=NO_PROGRESS):
         if total < 0:  # no tree, or violated pairs all held already
             total = scan(Xs, fs, code, VIOLATION_RTOL, lp.keys, out_l, out_v, counts)
         report.update(round=n_iter, constraints=lp.n_pairs, violations=int(total),
-                      value=float(np.dot(c, f)))
+                      value=float(np.dot(c, f)) * unit)
         if total == 0:
             return f, "optimal", n_iter, lp.n_pairs
         if n_iter >= max_rounds:
@@ -452,7 +452,7 @@ def _tree_violations(tree, X, f, code, present, out_l, counts):
     return int(counts.sum())
 
 
-def _transshipment(X, c, metric, max_rounds, report=NO_PROGRESS):
+def _transshipment(X, c, metric, max_rounds, report=NO_PROGRESS, unit=1.0):
     """The min-cost flow of `transport._dual._kr_flow` on distinct atoms X
     (N >= 2) with net masses c, on X rescaled to unit diameter.
 
@@ -464,7 +464,7 @@ def _transshipment(X, c, metric, max_rounds, report=NO_PROGRESS):
     scale = _diameter(X, metric)
     Xs = np.ascontiguousarray((X - lo) / scale)
     out = solve_transshipment(Xs, c, metric, max_rounds,
-                              report if report.enabled else None)
+                              report if report.enabled else None, unit=unit * scale)
     status = _FLOW_STATUS.get(int(out.status), "numerical_error")
     return out.f * scale, status, out.n_rounds, out.n_arcs
 
@@ -478,7 +478,7 @@ _METHODS = {"transshipment": _transshipment, "constraint_generation": _generate}
 
 
 def _solve_lp(support, p, q, metric, max_rounds=DEFAULT_MAX_ROUNDS,
-              method="transshipment", report=NO_PROGRESS):
+              method="transshipment", report=NO_PROGRESS, unit=1.0):
     """The critic by `method` (a key of `_METHODS`), for a support of any
     dimension.
 
@@ -486,7 +486,9 @@ def _solve_lp(support, p, q, metric, max_rounds=DEFAULT_MAX_ROUNDS,
     the constraints through an atom of zero net mass are implied by the
     triangle inequality.  After the LP, f is repaired to be exactly
     1-Lipschitz on those atoms (f_k <- min_l f_l + d_kl) and extended to the
-    other atoms by the same formula.
+    other atoms by the same formula.  `report` is the progress reporter,
+    `unit` the factor from the support's units to the caller's (for the
+    values it shows).
 
     Returns
     -------
@@ -503,7 +505,7 @@ def _solve_lp(support, p, q, metric, max_rounds=DEFAULT_MAX_ROUNDS,
         return f, "optimal", 0, 0
     Xa = np.ascontiguousarray(support[active])
     fa, status, n_iter, n_constraints = _METHODS[method](Xa, c[active], metric,
-                                                         max_rounds, report)
+                                                         max_rounds, report, unit)
     repaired = np.empty_like(fa)
     _inf_convolution(Xa, Xa, fa, code, repaired)
     f[active] = repaired
@@ -686,8 +688,9 @@ def kr_dual(u_values, v_values, u_weights=None, v_weights=None, *,
         # the LP on the support rescaled by a power of two (distances of tiny
         # or huge clouds would under- or overflow), f scaled back
         scaled = cloud_scale(support, support, metric, 1.0)
-        f, status, n_iter, n_constraints = _solve_lp(scaled.X, p, q, metric,
-                                                     max_rounds, method, report)
+        f, status, n_iter, n_constraints = _solve_lp(
+            scaled.X, p, q, metric, max_rounds, method, report,
+            math.ldexp(1.0, scaled.exponent))
         # The value from f relative to one atom where P - Q != 0 (sum(p - q)
         # is 0, so any constant may be subtracted): those differences are at
         # most the diameter of the atoms that count, whereas the mean under

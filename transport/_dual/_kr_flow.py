@@ -214,7 +214,8 @@ def _coarse_start(Xs, Xd, a, b, metric, max_rounds):
     cc = np.concatenate([ca, -cb])
     nc = Cs.shape[0]
     sub = FlowStats()
-    out = solve_transshipment(Xc, cc, metric.name, max_rounds, None, sub, _ordered=True)
+    out = solve_transshipment(Xc, cc, metric.name, max_rounds, None, sub,
+                              _ordered=True)
     if out.status != OPTIMAL or out.src.size == 0:
         return None, None, sub
     I, J, F = out.src, out.dst - nc, out.flow
@@ -231,7 +232,7 @@ def _coarse_start(Xs, Xd, a, b, metric, max_rounds):
 
 
 def solve_transshipment(X, c, metric, max_rounds, report=None, stats=None,
-                        _ordered=False):
+                        unit=1.0, _ordered=False):
     """Min-cost flow with supplies `c` on the atoms X (complete graph, arc
     costs d), by column generation on the network simplex.
 
@@ -247,7 +248,8 @@ def solve_transshipment(X, c, metric, max_rounds, report=None, stats=None,
     max_rounds : int
         Cap on the simplex solves.
     report : progress reporter, optional
-        Receives ``round``, ``arcs``, ``violations`` and ``value`` each round.
+        Receives ``round``, ``arcs``, ``violations`` and ``value`` (times
+        `unit`: the caller's units) each round.
     stats : FlowStats, optional
         Filled with counters.
 
@@ -335,7 +337,8 @@ def solve_transshipment(X, c, metric, max_rounds, report=None, stats=None,
     rounds = 0
     while True:
         t0 = time.perf_counter()
-        pivots, st = simplex.run(*arcs.live(), tol=tol / PRICE_RATIO, new_from=tail)
+        price_tol = tol / PRICE_RATIO
+        pivots, st = simplex.run(*arcs.live(), tol=price_tol, new_from=tail)
         rounds += 1
         stats.pivots += int(pivots)
         stats.t_simplex += time.perf_counter() - t0
@@ -353,6 +356,8 @@ def solve_transshipment(X, c, metric, max_rounds, report=None, stats=None,
             ids, _, _ = simplex.basis()
             s_, d_, _ = arcs.live()
             found = _near_tree(Xn, f, tol, s_[ids], d_[ids], nbr, code)
+            fresh = ~_member(found[0] * N + found[1], arcs.keys)
+            found = tuple(x[fresh] for x in found)
             stats.t_local += time.perf_counter() - t0
             if found[0].shape[0] >= LOCAL_MIN_FRACTION * N:
                 stats.local_rounds += 1
@@ -366,20 +371,29 @@ def solve_transshipment(X, c, metric, max_rounds, report=None, stats=None,
             stats.t_scan += time.perf_counter() - t0
             if not counts.any():
                 status = OPTIMAL
-                _progress(report, rounds, arcs.E, 0, f, supply)
+                _progress(report, rounds, arcs.E, 0, f, supply, unit)
                 break
             rows = np.repeat(np.arange(N, dtype=np.int64), counts)
             mask = np.arange(width)[None, :] < counts[:, None]
             cols = out_l[mask]
             fresh = ~_member(rows * N + cols, arcs.keys)
-            if not fresh.any():  # violated arcs already held: not optimal after all
-                status = NUMERICAL
-                break
+            if not fresh.any():
+                # violated arcs already held: the simplex priced them with a
+                # looser tolerance (f shrank since); price all again with
+                # this one, or give up when it was no looser
+                if price_tol <= tol / PRICE_RATIO:
+                    status = NUMERICAL
+                    break
+                if rounds >= max_rounds:
+                    status = MAX_ROUNDS
+                    break
+                tail = 0
+                continue
             rows, cols = rows[fresh], cols[fresh]
             new_cost = np.empty(rows.shape[0])
             pair_costs(Xn, Xn, rows, cols, code, 1.0, new_cost)
             found = rows, cols, new_cost
-        _progress(report, rounds, arcs.E, found[0].shape[0], f, supply)
+        _progress(report, rounds, arcs.E, found[0].shape[0], f, supply, unit)
         if rounds >= max_rounds:
             status = MAX_ROUNDS
             break
@@ -419,8 +433,10 @@ def _near_tree(Xn, f, tol, tsrc, tdst, nbr, code):
     return src[first], dst[first], cst[first]
 
 
-def _progress(report, rounds, arcs, violations, f, supply):
+def _progress(report, rounds, arcs, violations, f, supply, unit):
+    """One round on the reporter: the value is that of the flow problem on
+    the arcs held so far (an upper bound of W_1, decreasing to it)."""
     if report is not None:
         report.update(round=rounds, arcs=int(arcs), violations=int(violations),
-                      value=float(np.dot(supply, f)))
+                      value=float(np.dot(supply, f)) * unit)
 
