@@ -75,6 +75,8 @@ def _check_flow(out, X, c, metric):
     # ... and tight where flow moves (complementary slackness)
     slack = D[out.src, out.dst] - (out.f[out.src] - out.f[out.dst])
     assert (np.abs(slack[out.flow > 0]) <= 1e-13).all()
+    # the final scan's inf-convolution is the repaired critic
+    assert_allclose(out.repaired, (out.f[None, :] + D).min(axis=1), rtol=0, atol=1e-14)
 
 
 @pytest.mark.parametrize("metric", METRICS)

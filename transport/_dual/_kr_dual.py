@@ -378,8 +378,8 @@ def _generate(X, c, metric, max_rounds, report=NO_PROGRESS, unit=1.0):
     """Constraint generation in HiGHS on distinct atoms X (N >= 2) with
     weights c.
 
-    Returns (f, status, n_iter, n_constraints); f is in the units of X,
-    not yet repaired.
+    Returns (f, status, n_iter, n_constraints, repaired); f is in the
+    units of X, not yet repaired (repaired = False).
     """
     code = METRICS[metric].code
     lo = X.min(axis=0)
@@ -405,7 +405,7 @@ def _generate(X, c, metric, max_rounds, report=NO_PROGRESS, unit=1.0):
         fs, error = lp.solve(interior_point=n_iter == 0 and n >= IPM_MIN)
         n_iter += 1
         if error is not None:
-            return f, f"lp_error: {error}", n_iter, lp.n_pairs
+            return f, f"lp_error: {error}", n_iter, lp.n_pairs, False
         f = fs * scale
         total = -1
         if tree is not None:
@@ -415,9 +415,9 @@ def _generate(X, c, metric, max_rounds, report=NO_PROGRESS, unit=1.0):
         report.update(round=n_iter, constraints=lp.n_pairs, violations=int(total),
                       value=float(np.dot(c, f)) * unit)
         if total == 0:
-            return f, "optimal", n_iter, lp.n_pairs
+            return f, "optimal", n_iter, lp.n_pairs, False
         if n_iter >= max_rounds:
-            return f, "max_rounds_reached", n_iter, lp.n_pairs
+            return f, "max_rounds_reached", n_iter, lp.n_pairs, False
         mask = np.arange(ROW_WIDTH) < counts[:, None]
         rows = np.broadcast_to(np.arange(n)[:, None], mask.shape)[mask]
         lp.add_pairs(rows, out_l[mask])
@@ -456,7 +456,9 @@ def _transshipment(X, c, metric, max_rounds, report=NO_PROGRESS, unit=1.0):
     """The min-cost flow of `transport._dual._kr_flow` on distinct atoms X
     (N >= 2) with net masses c, on X rescaled to unit diameter.
 
-    Returns (f, status, n_iter, n_constraints) as `_generate` does.
+    Returns (f, status, n_iter, n_constraints, repaired) as `_generate`
+    does, but f already repaired (repaired = True) when optimal: the final
+    scan computed min_l f_l + d(x_k, x_l) exactly.
     """
     from ._kr_flow import solve_transshipment
 
@@ -466,7 +468,9 @@ def _transshipment(X, c, metric, max_rounds, report=NO_PROGRESS, unit=1.0):
     out = solve_transshipment(Xs, c, metric, max_rounds,
                               report if report.enabled else None, unit=unit * scale)
     status = _FLOW_STATUS.get(int(out.status), "numerical_error")
-    return out.f * scale, status, out.n_rounds, out.n_arcs
+    if out.repaired is not None:
+        return out.repaired * scale, status, out.n_rounds, out.n_arcs, True
+    return out.f * scale, status, out.n_rounds, out.n_arcs, False
 
 
 _FLOW_STATUS = {OPTIMAL: "optimal", MAX_ROUNDS: "max_rounds_reached",
@@ -504,10 +508,12 @@ def _solve_lp(support, p, q, metric, max_rounds=DEFAULT_MAX_ROUNDS,
     if active.size < 2:
         return f, "optimal", 0, 0
     Xa = np.ascontiguousarray(support[active])
-    fa, status, n_iter, n_constraints = _METHODS[method](Xa, c[active], metric,
-                                                         max_rounds, report, unit)
-    repaired = np.empty_like(fa)
-    _inf_convolution(Xa, Xa, fa, code, repaired)
+    fa, status, n_iter, n_constraints, exact = _METHODS[method](
+        Xa, c[active], metric, max_rounds, report, unit)
+    repaired = fa
+    if not exact:  # the repair, unless the method's final scan did it
+        repaired = np.empty_like(fa)
+        _inf_convolution(Xa, Xa, fa, code, repaired)
     f[active] = repaired
     if active.size < support.shape[0]:
         idle = np.setdiff1d(np.arange(support.shape[0]), active, assume_unique=True)

@@ -95,7 +95,7 @@ CHECK_RTOL = PRICE_RATIO * PRICE_RTOL  # 2^-40
 GAP_RTOL = 1e-11
 
 FlowResult = namedtuple("FlowResult", "f status n_rounds n_arcs flow_cost gap "
-                                      "max_violation src dst flow")
+                                      "max_violation src dst flow repaired")
 FlowResult.__doc__ = """Outcome of `solve_transshipment`.
 
 f : potentials (the critic) in the caller's atom order, f = -pi;
@@ -104,7 +104,10 @@ n_rounds : simplex solves at this level; n_arcs : arcs held at the end;
 flow_cost : cost of the final flow; gap : flow_cost - sum c f;
 max_violation : largest f_k - f_l - d_kl found by the last exact scan;
 src, dst, flow : the final flow's arcs with positive flow (caller's atom
-indices).
+indices);
+repaired : when the last exact scan found no violation, the inf-convolution
+min_l f_l + d(x_k, x_l) it computed (exact, 1-Lipschitz: the repaired
+critic, caller's order), else None.
 """
 
 
@@ -334,6 +337,7 @@ def solve_transshipment(X, c, metric, max_rounds, report=None, stats=None,
     tail = 0
     f = np.zeros(N)
     max_violation = np.inf
+    best = None
     rounds = 0
     while True:
         t0 = time.perf_counter()
@@ -411,8 +415,12 @@ def solve_transshipment(X, c, metric, max_rounds, report=None, stats=None,
         status = NUMERICAL
     out_f = np.empty(N0)
     out_f[perm] = f
+    repaired = None
+    if status == OPTIMAL:
+        repaired = np.empty(N0)
+        repaired[perm] = best
     return FlowResult(out_f, status, rounds, int(arcs.E), flow_cost, gap,
-                      max_violation, perm[s_[ids]], perm[d_[ids]], flows)
+                      max_violation, perm[s_[ids]], perm[d_[ids]], flows, repaired)
 
 
 def _near_tree(Xn, f, tol, tsrc, tdst, nbr, code):
