@@ -82,14 +82,18 @@ def _check_flow(out, X, c, metric):
 @pytest.mark.parametrize("metric", METRICS)
 @pytest.mark.parametrize("multiscale", [False, True])
 @pytest.mark.parametrize("local", [False, True])
-def test_flow_certificate_by_brute_force(monkeypatch, metric, multiscale, local):
+@pytest.mark.parametrize("cross_first", [False, True])
+def test_flow_certificate_by_brute_force(monkeypatch, metric, multiscale, local,
+                                         cross_first):
     monkeypatch.setattr(flow_module, "MULTISCALE_MIN", 20 if multiscale else 10**9)
     monkeypatch.setattr(flow_module, "LOCAL_PRICING", local)
+    monkeypatch.setattr(flow_module, "CROSS_FIRST", cross_first)
     rng = np.random.default_rng(50)
     X, c = _net(rng, 400, 2)
     stats = FlowStats()
     out = solve_transshipment(X, c, metric, 1000, stats=stats)
     assert stats.warm_start == multiscale and (stats.levels > 0) == multiscale
+    assert stats.full_scans >= 1  # only a scan of all pairs ends the solve
     _check_flow(out, X, c, metric)
 
 
