@@ -613,13 +613,15 @@ def kr_dual(u_values, v_values, u_weights=None, v_weights=None, *,
     generation: the simplex holds a sparse set of arcs (nearest neighbours
     across the two signs of c, and for larger problems the arcs of a
     coarsened problem solved first, whose flow also gives the first
-    spanning tree); after each solve a kd-tree scan of *all* ordered pairs
-    of atoms finds the pairs with f_k - f_l > d(x_k, x_l) + tol (whole
-    nodes skipped by bounds, none that could hold a violation), which
-    become arcs; the simplex resumes from its last tree.  It stops when the
-    scan finds none, tol being 2^-40 times the diameter plus twice
-    max |f|, and the cost of the flow equals sum_k c_k f_k (the gap is
-    measured; a gap beyond rounding is reported as "numerical_error").
+    spanning tree); after each solve violated pairs f_k - f_l > d(x_k,
+    x_l) + tol are looked for next to the tree, then by a kd-tree scan of
+    the pairs from atoms with c_k > 0 to atoms with c_l < 0, then of *all*
+    ordered pairs of atoms (whole nodes skipped by bounds, none that could
+    hold a violation); those found become arcs and the simplex resumes
+    from its last tree.  It stops when the scan of all pairs finds none,
+    tol being 2^-40 times the diameter plus twice max |f|, and the cost of
+    the flow equals sum_k c_k f_k (the gap is measured; a gap beyond
+    rounding is reported as "numerical_error").
     This is not the primal solver (`solve`): that one solves the bipartite
     transport problem between the atoms of P and of Q, whose potentials
     only need u_i + v_j <= d(x_i, y_j) across the two clouds; here the

@@ -40,7 +40,10 @@ arcs of a coarsened KR problem solved first by this same function
 (recursively), whose flow split back onto the atoms by the north-west rule
 (`transport._clouds._initial_plans.refine_plan`) is also the first spanning
 tree.  Arcs between atoms of the same side enter only when the scan finds
-their constraint violated.
+their constraint violated.  Between exact scans, violated pairs are first
+looked for next to the simplex's tree arcs (`tree_violations`), and an
+exact scan first covers the pairs from supplying to demanding atoms (where
+most violations are); only the scan of all ordered pairs can end the solve.
 """
 
 import math
