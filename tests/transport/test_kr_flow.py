@@ -114,6 +114,26 @@ def test_collinear_atoms_may_route_through_each_other():
     assert_allclose(out.flow_cost, 2.0, rtol=1e-15)
 
 
+def test_net_masses_of_one_sign_are_rounding_noise():
+    # p - q whose entries do not sum to zero only through rounding
+    X = np.random.default_rng(61).random((3, 2))
+    out = solve_transshipment(X, np.array([1e-17, 2e-17, 5e-18]), "euclidean", 10)
+    assert out.status == OPTIMAL and out.flow_cost == 0.0 and out.n_arcs == 0
+    assert_allclose(out.f, 0.0, atol=0)
+    assert_allclose(out.repaired, 0.0, atol=0)
+
+
+def test_equal_measures_up_to_normalisation_rounding():
+    # P = Q, their weights normalised from different multiples: p - q is
+    # rounding noise whose entries need not sum to zero exactly
+    X = np.random.default_rng(62).random((7, 2))
+    for seed in range(40):
+        w = np.random.default_rng(seed).random(7)
+        for k in (3.0000000000000004, 7.0, 0.1):
+            res = transport.kr_dual(X, X, w, k * w)
+            assert res.status == "optimal" and abs(res.value) <= 1e-15, (seed, k)
+
+
 def _families(n, d, rng):
     yield "uniform", rng.random((n, d)), rng.random((n, d))
     yield "shifted", rng.random((n, d)), rng.random((n, d)) + 1.5

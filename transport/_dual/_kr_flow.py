@@ -276,6 +276,13 @@ def solve_transshipment(X, c, metric, max_rounds, report=None, stats=None,
     N0 = X.shape[0]
     S = np.flatnonzero(c > 0)
     D = np.flatnonzero(c < 0)
+    if S.size == 0 or D.size == 0:
+        # masses of one sign only: P - Q is rounding noise (its entries
+        # sum to zero in exact arithmetic); nothing moves, f = 0
+        zero = np.zeros(N0)
+        none = np.empty(0, np.int64)
+        return FlowResult(zero, OPTIMAL, 0, 0, 0.0, 0.0, 0.0, none, none,
+                          np.empty(0), zero.copy())
     if _ordered:  # the coarse level: groups already follow the curve
         os_, od = np.arange(S.size), np.arange(D.size)
     else:
@@ -286,6 +293,9 @@ def solve_transshipment(X, c, metric, max_rounds, report=None, stats=None,
     Xn = np.ascontiguousarray(X[perm])
     Xs, Xd = Xn[:n], Xn[n:]
     a, b = c[perm[:n]], -c[perm[n:]]
+    # supply = demand to the last bit (sum(c) is zero only up to rounding,
+    # which would otherwise stay on the artificial arcs)
+    b = b * (a.sum() / b.sum())
     bound = _bound(Xn, metric)
     from scipy.spatial import cKDTree
 
