@@ -121,11 +121,20 @@ critic, caller's order), else None.
 
 
 class FlowStats:
-    """Counters of one `solve_transshipment` (finest level) for tuning."""
+    """Counters of one `solve_transshipment` (for tests and tuning).
 
-    __slots__ = ("rounds", "local_rounds", "arcs_initial", "arcs_added", "pivots",
-                 "full_scans", "levels", "coarse_pivots", "t_setup", "t_coarse", "t_simplex", "t_scan", "t_local",
-                 "warm_start")
+    At the finest level: ``rounds`` (simplex solves), ``local_rounds``
+    (rounds whose arcs came from the search next to the tree),
+    ``full_scans`` (scans of all ordered pairs), ``arcs_initial``,
+    ``arcs_added``, ``pivots``, ``warm_start`` (the first tree came from
+    the coarse flow); ``levels`` (coarse levels below) and
+    ``coarse_pivots``; seconds in ``t_setup`` (which includes
+    ``t_coarse``), ``t_simplex``, ``t_scan``, ``t_local``.
+    """
+
+    __slots__ = ("rounds", "local_rounds", "full_scans", "arcs_initial",
+                 "arcs_added", "pivots", "levels", "coarse_pivots", "t_setup",
+                 "t_coarse", "t_simplex", "t_scan", "t_local", "warm_start")
 
     def __init__(self):
         for k in self.__slots__:
