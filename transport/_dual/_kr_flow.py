@@ -392,7 +392,7 @@ def solve_transshipment(X, c, metric, max_rounds, report=None, stats=None,
             fresh = ~_member(found[0] * N + found[1], arcs.keys)
             found = tuple(x[fresh] for x in found)
             stats.t_local += time.perf_counter() - t0
-            if found[0].shape[0] >= LOCAL_MIN_FRACTION * N:
+            if found[0].shape[0] >= max(1.0, LOCAL_MIN_FRACTION * N):
                 stats.local_rounds += 1
             else:
                 found = None
