@@ -43,7 +43,8 @@ tree.  Arcs between atoms of the same side enter only when the scan finds
 their constraint violated.  Between exact scans, violated pairs are first
 looked for next to the simplex's tree arcs (`tree_violations`), and an
 exact scan first covers the pairs from supplying to demanding atoms (where
-most violations are); only the scan of all ordered pairs can end the solve.
+most violations are), then, when those hold, the other three blocks; only
+a scan of all ordered pairs (both steps in one round) can end the solve.
 """
 
 import math
@@ -88,8 +89,10 @@ LOCAL_MIN_FRACTION = 0.001
 
 #: Exact scans first look at the pairs from supplying to demanding atoms
 #: only (a kd-tree over the demanding ones: a quarter of the pairs, where
-#: most violations are); only when that finds none does the scan of all
-#: ordered pairs run, whose verdict alone ends the solve.
+#: most violations are); only when that finds none are the other three
+#: blocks scanned (demanding -> demanding, all -> supplying, on a kd-tree
+#: over each side), which completes the scan of all ordered pairs whose
+#: verdict alone ends the solve.
 CROSS_FIRST = True
 
 #: The simplex prices with the scan's tolerance divided by this (strictly
@@ -355,8 +358,10 @@ def solve_transshipment(X, c, metric, max_rounds, report=None, stats=None,
         stats.warm_start = simplex is not None
     if simplex is None:
         simplex = ArcSimplex.artificial(supply, transport_art_cost(bound))
-    targets = TargetTree(Xn)
-    cross = TargetTree(Xd) if CROSS_FIRST else None
+    targets = None  # the kd-tree of all atoms, built when first needed
+    cross = same = None
+    if CROSS_FIRST:
+        cross, same = TargetTree(Xd), TargetTree(Xs)
     nbr = None
     mass = float(a.sum())
     stats.t_setup += time.perf_counter() - t0
@@ -396,12 +401,15 @@ def solve_transshipment(X, c, metric, max_rounds, report=None, stats=None,
                 stats.local_rounds += 1
             else:
                 found = None
+        best_sd = None
         if found is None and cross is not None:
             t0 = time.perf_counter()
             width = ADD_PER_ATOM
-            counts, out_l, _, _ = cross.scan(Xs, -f[n:], f[:n] - tol, width, code, 1.0)
+            counts, out_l, _, best_sd = cross.scan(Xs, -f[n:], f[:n] - tol, width,
+                                                   code, 1.0)
             stats.t_scan += time.perf_counter() - t0
             if counts.any():
+                best_sd = None
                 rows = np.repeat(np.arange(n, dtype=np.int64), counts)
                 mask = np.arange(width)[None, :] < counts[:, None]
                 cols = out_l[mask] + n
@@ -414,17 +422,23 @@ def solve_transshipment(X, c, metric, max_rounds, report=None, stats=None,
         if found is None:
             t0 = time.perf_counter()
             width = ADD_PER_ATOM
-            counts, out_l, _, best = targets.scan(Xn, -f, f - tol, width, code, 1.0)
+            if best_sd is not None:
+                # no pair from a supplying to a demanding atom is violated:
+                # the other three blocks complete the scan of all pairs
+                rows, cols, best = _other_blocks(Xn, n, f, tol, width, code, cross,
+                                                 same, best_sd)
+            else:
+                if targets is None:
+                    targets = TargetTree(Xn)
+                counts, out_l, _, best = targets.scan(Xn, -f, f - tol, width, code, 1.0)
+                rows, cols = _pairs(counts, out_l, 0, 0)
             max_violation = float(np.max(f - best))
             stats.t_scan += time.perf_counter() - t0
             stats.full_scans += 1
-            if not counts.any():
+            if rows.shape[0] == 0:
                 status = OPTIMAL
                 _progress(report, rounds, arcs.E, 0, f, supply, unit)
                 break
-            rows = np.repeat(np.arange(N, dtype=np.int64), counts)
-            mask = np.arange(width)[None, :] < counts[:, None]
-            cols = out_l[mask]
             fresh = ~_member(rows * N + cols, arcs.keys)
             if not fresh.any():
                 # violated arcs already held: the simplex priced them with a
@@ -466,6 +480,29 @@ def solve_transshipment(X, c, metric, max_rounds, report=None, stats=None,
         repaired[perm] = best
     return FlowResult(out_f, status, rounds, int(arcs.E), flow_cost, gap,
                       max_violation, perm[s_[ids]], perm[d_[ids]], flows, repaired)
+
+
+def _pairs(counts, out_l, row0, col0):
+    """(rows, cols) of the pairs a scan found: row0 + source, col0 + target."""
+    rows = np.repeat(np.arange(counts.shape[0], dtype=np.int64) + row0, counts)
+    mask = np.arange(out_l.shape[1])[None, :] < counts[:, None]
+    return rows, out_l[mask] + col0
+
+
+def _other_blocks(Xn, n, f, tol, width, code, cross, same, best_sd):
+    """The scan of all ordered pairs of atoms once the pairs from supplying
+    to demanding atoms (nodes < n to nodes >= n) are known to hold, with
+    `best_sd` their exact min_l f_l + d_kl: the demanding -> demanding pairs
+    (kd-tree `cross`) and all -> supplying ones (kd-tree `same`).  Returns
+    the violated pairs (rows, cols) and the exact min_l f_l + d_kl over all
+    atoms l, for every atom k."""
+    Xd = Xn[n:]
+    c1, o1, _, b1 = cross.scan(Xd, -f[n:], f[n:] - tol, width, code, 1.0)
+    c2, o2, _, b2 = same.scan(Xn, -f[:n], f - tol, width, code, 1.0)
+    r1, l1 = _pairs(c1, o1, n, n)
+    r2, l2 = _pairs(c2, o2, 0, 0)
+    best = np.minimum(b2, np.concatenate([best_sd, b1]))
+    return np.concatenate([r1, r2]), np.concatenate([l1, l2]), best
 
 
 def _near_tree(Xn, f, tol, tsrc, tdst, nbr, code):
