@@ -45,6 +45,8 @@ from ._clouds._solve import cost_matrix, solve
 from ._graphs._tree import wasserstein_tree
 from ._clouds._wasserstein import wasserstein
 from ._line._wasserstein_1d import wasserstein_1d
+from ._samples._sliced import SlicedResult, sliced_wasserstein
+from ._samples._gaussian import wasserstein_gaussian, wasserstein_gaussian_fit
 
 __all__ = [
     "wasserstein_1d",
@@ -59,6 +61,10 @@ __all__ = [
     "certify",
     "cost_matrix",
     "kr_dual",
+    "sliced_wasserstein",
+    "SlicedResult",
+    "wasserstein_gaussian",
+    "wasserstein_gaussian_fit",
     "KRDualResult",
     "TransportResult",
     "Certificate",
