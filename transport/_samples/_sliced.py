@@ -230,7 +230,8 @@ def sliced_wasserstein(X, Y, a=None, b=None, *, p=2, n_projections=256,
     such cost over the directions, raised by a bound on its rounding
     (relative :math:`2 (p (d/2 + 3) + n + m + 8) u`; with weights, plus
     :math:`8 u` times the sum of the entries' costs, for the rounding of
-    the plan's masses).  For a translated sample set (Q = P shifted by s),
+    the plan's masses; plus :math:`(d\,2^{-1074})^{p/2}` for squares that
+    underflow).  For a translated sample set (Q = P shifted by s),
     the direction of s, or any direction that keeps the order, induces
     the optimal plan and `upper` is |s| to rounding.
 
@@ -271,6 +272,7 @@ def sliced_wasserstein(X, Y, a=None, b=None, *, p=2, n_projections=256,
     radius_y = float(np.sqrt(np.einsum("ij,ij->i", Yc, Yc)).max())
 
     w_pp = np.empty(L)
+    redone = {}
     plan_pp = np.empty(L)
     plan_sum = np.empty(L)
     T, parallel = _tasks()
@@ -287,11 +289,18 @@ def sliced_wasserstein(X, Y, a=None, b=None, *, p=2, n_projections=256,
         # Where W_p^p over- or underflowed, the 1-D engine's scaled route.
         redo = np.flatnonzero(~((n + m) * _TINY < w_pp[s:e]) | ~(w_pp[s:e] < np.inf))
         for k in redo:
-            w = wasserstein_1d(PX[k], PY[k], wa if weighted else None,
-                               wb if weighted else None, p=p)
-            w_pp[s + k] = w**p
+            redone[s + k] = wasserstein_1d(PX[k], PY[k], wa if weighted else None,
+                                           wb if weighted else None, p=p)
     per_direction = _roots(w_pp, p)
-    value, stderr = _mean_and_stderr(w_pp, p)
+    for k, w in redone.items():
+        per_direction[k] = w
+    if redone:  # W_p^p out of range somewhere: the mean of (W_p / top)^p
+        top = float(per_direction.max())
+        scaled = (per_direction / top) ** p if top > 0 else np.zeros(L)
+        value, stderr = _mean_and_stderr(scaled, p)
+        value, stderr = value * top, stderr * top
+    else:
+        value, stderr = _mean_and_stderr(w_pp, p)
     lower = _lower(per_direction, radius_x, radius_y, n, m, d, p)
     best = int(np.argmin(plan_pp))
     upper = _upper(plan_pp[best], plan_sum[best], weighted, n, m, d, p)
@@ -340,6 +349,10 @@ def _upper(cost_pp, entry_sum, weighted, n, m, d, p):
     total = cost_pp * (1.0 + rel)
     if weighted:
         total += 8.0 * _U * entry_sum * (1.0 + rel)
+    # A square below the smallest subnormal may come out 0: at most
+    # d 2^-1074 lost in each |x - y|^2, hence in each cost to the power p/2
+    # (the masses sum to 1).
+    total += (d * 2.0**-1074) ** (0.5 * p) if p < 2098.0 else 0.0
     with np.errstate(over="ignore"):
         w = total if p == 1.0 else total ** (1.0 / p)
     w *= 1.0 + 4.0 * _U
