@@ -221,7 +221,9 @@ def sliced_wasserstein(X, Y, a=None, b=None, *, p=2, n_projections=256,
     vector is 1-Lipschitz, so every per-direction W_p is at most W_p:
     `lower` is the largest, reduced by a rigorous bound on the rounding of
     the projections (:math:`2 (d + 4) u \max_i |x_i - c|` for each sample,
-    u = 2^-53) and of the 1-D merge (relative :math:`2 (n + m + p + 8) u`).
+    u = 2^-53) and of the 1-D merge (relative :math:`2 (n + m + p + 8) u`;
+    with weights, also :math:`8 u (n + m) r^p` on W_p^p for the rounding
+    of the segment lengths, r the spread of the projections).
     Sorting the projections on a direction gives a coupling of P and Q
     (the monotone, north-west-corner plan of the 1-D problem, weights
     included); it is feasible for the problem in the full space, so its
@@ -301,7 +303,7 @@ def sliced_wasserstein(X, Y, a=None, b=None, *, p=2, n_projections=256,
         value, stderr = value * top, stderr * top
     else:
         value, stderr = _mean_and_stderr(w_pp, p)
-    lower = _lower(per_direction, radius_x, radius_y, n, m, d, p)
+    lower = _lower(per_direction, radius_x, radius_y, n, m, d, p, weighted)
     best = int(np.argmin(plan_pp))
     upper = _upper(plan_pp[best], plan_sum[best], weighted, n, m, d, p)
     with np.errstate(over="ignore"):
@@ -329,13 +331,23 @@ def _mean_and_stderr(v, p):
     return value, se_mean * mean ** (1.0 / p - 1.0) / p
 
 
-def _lower(per_direction, radius_x, radius_y, n, m, d, p):
+def _lower(per_direction, radius_x, radius_y, n, m, d, p, weighted):
     """Largest per-direction W_p, lowered by a rigorous bound on rounding
     (see the Notes of `sliced_wasserstein`), rounded down."""
     top = float(per_direction.max())
     rel_1d = 2.0 * (n + m + p + 8.0) * _U
     proj = 2.0 * (d + 4.0) * _U * (radius_x + radius_y)
     norm = 1.0 + 2.0 * (d + 4.0) * _U  # |theta| after normalisation
+    if weighted:
+        # Segment lengths from double-double breakpoints: off by ~4u each,
+        # on segments whose cost is at most (spread of the projections)^p.
+        with np.errstate(over="ignore"):
+            slack = 8.0 * _U * (n + m) * (radius_x + radius_y) ** p
+            top_pp = top**p * (1.0 - rel_1d) - slack
+        if not (np.isfinite(slack) and np.isfinite(top_pp) and top_pp > 0.0):
+            return 0.0
+        top = top_pp ** (1.0 / p) * (1.0 - 4.0 * _U)
+        rel_1d = 0.0
     bound = (top * (1.0 - rel_1d) - proj) / norm
     if not bound > 0.0:
         return 0.0
