@@ -153,7 +153,7 @@ def test_serial_and_parallel_twins_agree():
                       (_sliced.sliced_block_parallel, 3)):
         got = [np.empty(9) for _ in range(3)]
         kernel(X, Y, PX, PY, a, a.sum(), b, b.sum(), 2.0, True, 9, 9,
-               _sliced._HEAD_CUTS, _sliced._TAIL_CUTS, T, *got)
+               _sliced._HEAD_CUTS, _sliced._TAIL_CUTS, np.empty(0, np.uint8), T, *got)
         outs.append(got)
     for got in outs[1:]:
         for x, y in zip(got, outs[0]):
@@ -217,3 +217,27 @@ def test_bad_samples_are_refused_by_name():
         sliced_wasserstein([[np.inf, 0.0]], [[0.0, 0.0]])
     with pytest.raises(ValueError, match="same space"):
         sliced_wasserstein(np.zeros((2, 2)), np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_screening_keeps_a_certified_upper(monkeypatch, weighted):
+    rng = np.random.default_rng(241)
+    X = rng.standard_normal((600, 12))
+    Y = rng.standard_normal((500, 12)) * np.linspace(0.5, 2.0, 12) + 0.3
+    a = rng.random(600) if weighted else None
+    b = rng.random(500) if weighted else None
+    full = sliced_wasserstein(X, Y, a, b, p=2, n_projections=60, seed=5)
+    assert np.isfinite(full.plan_costs).all()  # small call: every plan costed
+    monkeypatch.setattr(_sliced, "SCREEN_WORK", 0)
+    monkeypatch.setattr(_sliced, "SCREEN_MIN_ATOMS", 50)
+    screened = sliced_wasserstein(X, Y, a, b, p=2, n_projections=60, seed=5)
+    costed = np.isfinite(screened.plan_costs)
+    assert 1 <= costed.sum() <= _sliced.SCREEN_KEEP + 1
+    assert costed[np.argmax(screened.per_direction)]
+    # the plans costed in full are costed exactly as without screening
+    assert_allclose(screened.plan_costs[costed], full.plan_costs[costed], rtol=1e-13)
+    assert screened.value == full.value and screened.lower == full.lower
+    exact = wasserstein(X, Y, a, b, p=2)
+    assert screened.lower <= exact <= full.upper <= screened.upper
+    # the screening finds a plan close to the best (here: within 1%)
+    assert screened.upper <= 1.01 * full.upper

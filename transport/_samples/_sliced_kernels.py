@@ -150,12 +150,31 @@ def _plan_cost(X, Y, sa, sb, sm, count, n, ta, tb, tm, start, p):
 
 
 @njit(**KERNEL)
+def _plan_estimate(X, Y, sa, sb, sm, count, pick, p):
+    """(estimate of the plan's cost, 0.0): the mean of |x_i - y_j|^p over
+    the segments whose atom of P is picked (pick[i] != 0), weighted by
+    their masses -- a ratio estimator on a fixed subsample of P's atoms.
+    Only the picked segments' rows are read.  inf when none is picked."""
+    num = 0.0
+    den = 0.0
+    for k in range(count):
+        if pick[sa[k]]:
+            num += sm[k] * _ground(X, sa[k], Y, sb[k], p)
+            den += sm[k]
+    if den > 0.0:
+        return num / den, 0.0
+    return np.inf, 0.0
+
+
+@njit(**KERNEL)
 def _task(t, T, X, Y, PX, PY, a, ta, b, tb, p, weighted, bits_x, bits_y,
-          head, tail, w_pp, plan_pp, plan_sum):
+          head, tail, pick, w_pp, plan_pp, plan_sum):
     """Directions t, t + T, ... of the block: w_pp[l] = W_p^p of the
     projections PX[l], PY[l]; plan_pp[l] = the full-space cost of their
     sorted orders' coupling; plan_sum[l] = the sum of its segments' costs
-    |x_i - y_j|^p (which bounds the effect of rounded masses)."""
+    |x_i - y_j|^p (which bounds the effect of rounded masses).  With a
+    non-empty `pick`, plan_pp[l] is only the estimate of `_plan_estimate`
+    (and plan_sum[l] = 0)."""
     L = PX.shape[0]
     n = PX.shape[1]
     m = PY.shape[1]
@@ -209,23 +228,26 @@ def _task(t, T, X, Y, PX, PY, a, ta, b, tb, p, weighted, bits_x, bits_y,
             for k in range(count):
                 sa[k] = ox[ii[k]]
                 sb[k] = oy[jj[k]]
-        plan_pp[l], plan_sum[l] = _plan_cost(X, Y, sa, sb, sm, count, n, ta_,
-                                             tb_, tm_, start, p)
+        if pick.shape[0]:
+            plan_pp[l], plan_sum[l] = _plan_estimate(X, Y, sa, sb, sm, count, pick, p)
+        else:
+            plan_pp[l], plan_sum[l] = _plan_cost(X, Y, sa, sb, sm, count, n, ta_,
+                                                 tb_, tm_, start, p)
 
 
 @njit(**KERNEL)
 def sliced_block(X, Y, PX, PY, a, ta, b, tb, p, weighted, bits_x, bits_y,
-                 head, tail, T, w_pp, plan_pp, plan_sum):
+                 head, tail, pick, T, w_pp, plan_pp, plan_sum):
     """All directions of a block, task after task (see `_task`)."""
     for t in range(T):
         _task(t, T, X, Y, PX, PY, a, ta, b, tb, p, weighted, bits_x, bits_y,
-              head, tail, w_pp, plan_pp, plan_sum)
+              head, tail, pick, w_pp, plan_pp, plan_sum)
 
 
 @njit(parallel=True, **KERNEL)
 def sliced_block_parallel(X, Y, PX, PY, a, ta, b, tb, p, weighted, bits_x,
-                          bits_y, head, tail, T, w_pp, plan_pp, plan_sum):
+                          bits_y, head, tail, pick, T, w_pp, plan_pp, plan_sum):
     """Parallel twin of `sliced_block`: the T tasks across threads."""
     for t in prange(T):
         _task(t, T, X, Y, PX, PY, a, ta, b, tb, p, weighted, bits_x, bits_y,
-              head, tail, w_pp, plan_pp, plan_sum)
+              head, tail, pick, w_pp, plan_pp, plan_sum)
