@@ -352,9 +352,9 @@ def run_gaussian(quick=False, large=False, max_n=None, progress=None, out=None, 
         "and d x d routes); stats = `wasserstein_gaussian(m1, C1, m2, C2)` on `np.cov` "
         "statistics; sqrtm = the usual FID code on the same statistics (`sqrtm(C1 @ C2)`, "
         "real part); POT = `ot.gaussian.bures_wasserstein_distance`.  ref = an independent "
-        "float64 route by symmetric eigendecompositions only (the nuclear norm of K = A B^T "
-        "or C1^1/2 C2^1/2 from the eigenvalues of [[0, K], [K^T, 0]]); 'rel' columns = |x - ref| / ref.  Least of "
-        "3 calls for d <= 512, else one call.",
+        "float64 route by symmetric eigendecompositions only (the nuclear norm of "
+        "K = A B^T or C1^1/2 C2^1/2 from the eigenvalues of [[0, K], [K^T, 0]]); 'rel' "
+        "columns = |x - ref| / ref.  Least of 3 calls for d <= 512, else one call.",
     ]
     return rows, notes, problems
 
