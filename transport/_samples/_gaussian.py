@@ -213,16 +213,16 @@ def wasserstein_gaussian(mean1, cov1, mean2, cov2):
 
 #: `wasserstein_gaussian_fit` takes the route through the n1 x n2 product of
 #: the samples when its estimated flops are lower than those of the route
-#: through the d x d covariances (eigendecompositions counted as EIGH_FLOPS
-#: d^3, an SVD of a k x l matrix as SVD_FLOPS min(k, l)^2 max(k, l)).
-EIGH_FLOPS = 9.0
+#: through the d x d triangular factors of their QR decompositions (an SVD
+#: of a k x l matrix counted as SVD_FLOPS min(k, l)^2 max(k, l), a QR of an
+#: n x d matrix as 2 n d^2).
 SVD_FLOPS = 4.0
 
 
 def _fit_route(n1, n2, d):
     samples = 2.0 * n1 * n2 * d + SVD_FLOPS * min(n1, n2) ** 2 * max(n1, n2)
-    covariances = (n1 + n2) * d * d + (2 * EIGH_FLOPS + SVD_FLOPS + 2.0) * d**3
-    return "samples" if samples <= covariances else "covariances"
+    factors = 2.0 * (n1 + n2) * d * d + (SVD_FLOPS + 2.0) * d**3
+    return "samples" if samples <= factors else "factors"
 
 
 def wasserstein_gaussian_fit(X, Y):
@@ -264,10 +264,13 @@ def wasserstein_gaussian_fit(X, Y):
 
     the sum of the singular values of the n1 x n2 matrix A B^T.  This route
     is taken when it is the cheaper (few samples in high dimension: 1000
-    Inception features of d = 2048); otherwise the covariances are formed and
-    factored as in `wasserstein_gaussian`.  Either way the Bures term is
-    recomputed as a sum of squares when it cancels.  Rank-deficient
-    covariances (n <= d) need no special care.
+    Inception features of d = 2048); otherwise the samples are reduced by QR
+    decompositions, A = Q1 R1 and B = Q2 R2, so that cov X = R1^T R1 and the
+    nuclear norm is that of the d x d matrix R1 R2^T.  Neither route forms
+    a covariance, so neither squares the samples' condition number, and no
+    eigendecomposition is needed.  Either way the Bures term is recomputed
+    as a sum of squares when it cancels.  Rank-deficient covariances
+    (n <= d) need no special care.
 
     Examples
     --------
@@ -294,8 +297,8 @@ def wasserstein_gaussian_fit(X, Y):
     B = (Y - m2) / math.sqrt(n2 - 1)
     if _fit_route(n1, n2, d) == "samples":
         b2 = _bures_sq(A.T, B.T)
-    else:
-        G1, t1 = _covariance_factor(A.T @ A, "cov(X)", d)
-        G2, t2 = _covariance_factor(B.T @ B, "cov(Y)", d)
-        b2 = _bures_sq(G1, G2, t1, t2)
+    else:  # A = Q1 R1: cov X = R1^T R1, the factor R1^T without squaring A
+        R1 = np.linalg.qr(A, mode="r")
+        R2 = np.linalg.qr(B, mode="r")
+        b2 = _bures_sq(R1.T, R2.T)
     return math.sqrt(_mean_term(m1, m2) + max(b2, 0.0))
