@@ -26,6 +26,10 @@ EXPECTED = {
         "Certificate",
         "OptimalityError",
         "UncertifiedWarning",
+        "sliced_wasserstein",
+        "SlicedResult",
+        "wasserstein_gaussian",
+        "wasserstein_gaussian_fit",
     },
 }
 

@@ -57,6 +57,10 @@ _EXPORTS = {
     "UncertifiedWarning": "._core._results",
     "critic_report": "._samples._critic",
     "CriticReport": "._samples._critic",
+    "sliced_wasserstein": "._samples._sliced",
+    "SlicedResult": "._samples._sliced",
+    "wasserstein_gaussian": "._samples._gaussian",
+    "wasserstein_gaussian_fit": "._samples._gaussian",
 }
 
 __all__ = [
@@ -72,6 +76,10 @@ __all__ = [
     "certify",
     "cost_matrix",
     "kr_dual",
+    "sliced_wasserstein",
+    "SlicedResult",
+    "wasserstein_gaussian",
+    "wasserstein_gaussian_fit",
     "KRDualResult",
     "TransportResult",
     "Certificate",
