@@ -53,7 +53,9 @@ def _large_calls():
     bins = _divergences.PARALLEL_MIN_BINS  # parallel sums
     p, q = rng.random(bins), rng.random(bins)
     kr = transport.kr_dual(xk, yk)
+    sliced = transport.sliced_wasserstein(xs, ys, n_projections=8, seed=0)  # parallel twin
     return {
+        "sliced_wasserstein": [sliced.value, sliced.lower, sliced.upper],
         "wasserstein_1d": transport.wasserstein_1d(x1, y1),
         "wasserstein_1d weighted": transport.wasserstein_1d(x1, y1, w1, v1),
         "wasserstein sparse": transport.wasserstein(xs, ys, method="sparse"),

@@ -55,6 +55,12 @@ _EXPORTS = {
     "TransportResult": "._core._results",
     "OptimalityError": "._core._results",
     "UncertifiedWarning": "._core._results",
+    "critic_report": "._samples._critic",
+    "CriticReport": "._samples._critic",
+    "sliced_wasserstein": "._samples._sliced",
+    "SlicedResult": "._samples._sliced",
+    "wasserstein_gaussian": "._samples._gaussian",
+    "wasserstein_gaussian_fit": "._samples._gaussian",
 }
 
 __all__ = [
@@ -70,11 +76,17 @@ __all__ = [
     "certify",
     "cost_matrix",
     "kr_dual",
+    "sliced_wasserstein",
+    "SlicedResult",
+    "wasserstein_gaussian",
+    "wasserstein_gaussian_fit",
     "KRDualResult",
     "TransportResult",
     "Certificate",
     "OptimalityError",
     "UncertifiedWarning",
+    "critic_report",
+    "CriticReport",
 ]
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
