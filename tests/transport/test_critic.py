@@ -84,16 +84,18 @@ def test_exact_critic_is_audited_as_exact(metric):
     assert report.exact.value == pytest.approx(report.w1, rel=1e-12)
 
 
-def test_exact_critic_gradient_points_along_the_transport():
+@pytest.mark.parametrize("method", ["transshipment", "constraint_generation"])
+def test_exact_critic_gradient_points_along_the_transport(method):
     X, Y = clouds(2, n=40, m=40)
-    dual = kr_dual(X, Y)
+    dual = kr_dual(X, Y, method=method)
     report = critic_report(dual.critic, X, Y, grad=lambda Z: exact_gradient(dual, Z))
     # where the exact critic's gradient is defined it is the unit transport
     # direction: cosine 1 up to rounding
     assert_allclose(report.grad_cosine, 1.0, rtol=1e-12)
-    # the gradient is defined at the x_i with one tight direction (the LP's
-    # critic is a vertex: many x_i have two); 6 of the 40 here
-    assert report.grad_coverage >= 0.1
+    # the gradient is defined at the x_i with one tight direction; the LP's
+    # critic is a vertex, at which many x_i have two, and how many depends on
+    # the vertex the solver returns
+    assert report.grad_coverage > 0
     # the opposite critic points the other way
     flipped = critic_report(lambda Z: -dual.critic(Z), X, Y,
                             grad=lambda Z: -exact_gradient(dual, Z))
