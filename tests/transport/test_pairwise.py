@@ -12,7 +12,8 @@ from transport import UncertifiedWarning, emd2, pairwise, wasserstein_1d
 from transport._pairs._pairwise import distance_block, validate_histogram_rows
 from transport._core._certify import certificate_numbers, certify_arrays, numbers_ok
 from transport._core._validation import total
-from transport._simplex._pair_simplex import (greedy_forest, pair_workspace, row_arcs,
+from transport._simplex._pair_simplex import (TAIL_ROWS, cost_order, greedy_forest,
+                                              pair_block_rows, pair_workspace, row_arcs,
                                               solve_from_forest, sorted_arcs)
 from transport._simplex._simplex_kernels import (certified_positive, certified_tree,
                                                  dense_block_rows)
@@ -185,11 +186,11 @@ def _pair_from_greedy_start(u, v, M):
     a = u[ia]
     b = v[ib] * (total(a) / total(v[ib]))  # as the batch rescales b
     sub = np.ascontiguousarray(M[np.ix_(ia, ib)])
-    E = greedy_forest(a, b, n_arcs, ws)
+    E = greedy_forest(a, b, n_arcs, ws, ia, cost_order(M), TAIL_ROWS)
     scale = sub.max() if sub.max() > 0 else 1.0  # as the batch does
     tree, n_iter, status = solve_from_forest(a, b, sub, E, 10**6, 2.0 * scale,
                                              2.0**-44 * scale,
-                                             dense_block_rows(*sub.shape), ws)
+                                             pair_block_rows(*sub.shape), ws)
     out = certified_tree(a, b, sub, tree, status, n_iter)
     return (ia, ib, a, b, sub) + tuple(out)
 

@@ -35,10 +35,9 @@ from numba import njit
 
 from .._core._certify import numbers_ok
 from .._core._results import OPTIMAL
-from ._simplex_kernels import (ART_COST_FACTOR, certified_tree, dense_block_rows,
-                               max_abs)
-from ._pair_simplex import (greedy_forest, pair_workspace, row_arcs, solve_from_forest,
-                            sorted_arcs)
+from ._simplex_kernels import ART_COST_FACTOR, certified_tree, max_abs
+from ._pair_simplex import (TAIL_ROWS, cost_order, greedy_forest, pair_block_rows,
+                            pair_workspace, row_arcs, solve_from_forest, sorted_arcs)
 from .._core._validation import total
 
 __all__ = ["solve_rows_kernel", "UNCERTIFIED"]
@@ -85,6 +84,7 @@ def solve_rows_kernel(U, V, M, row_start, row_stop, symmetric, p,
     b_work = np.empty(l)
     sub_work = np.empty(k * l)
     arc_s, arc_t = sorted_arcs(M)
+    nbr = cost_order(M)
     ws = pair_workspace(k, l)
     loc_b = ws.loc_b
     inv_p = 1.0 / p
@@ -113,14 +113,14 @@ def solve_rows_kernel(U, V, M, row_start, row_stop, symmetric, p,
                 row = M[idx_a[x]]
                 for y in range(m):
                     sub[x, y] = row[idx_b[y]]
-            E = greedy_forest(a, b, n_arcs, ws)
+            E = greedy_forest(a, b, n_arcs, ws, idx_a, nbr, TAIL_ROWS)
             for y in range(m):
                 loc_b[idx_b[y]] = -1
             cmax = max_abs(sub)
             scale = cmax if cmax > 0.0 else 1.0
             tree, n_iter, code = solve_from_forest(
                 a, b, sub, E, max_pivots, ART_COST_FACTOR * scale, price_rtol * scale,
-                dense_block_rows(n, m), ws)
+                pair_block_rows(n, m), ws)
             pivots[0] += n_iter
             code, _, _, _, _, _, cost, numbers, _ = certified_tree(
                 a, b, sub, tree, code, n_iter)
