@@ -35,7 +35,7 @@ from numba import njit
 
 from .._core._certify import numbers_ok
 from .._core._results import OPTIMAL
-from ._simplex_kernels import ART_COST_FACTOR, certified_tree, max_abs
+from ._simplex_kernels import ART_COST_FACTOR, certified_tree
 from ._pair_simplex import (TAIL_ROWS, cost_order, greedy_forest, pair_block_rows,
                             pair_workspace, row_arcs, solve_from_forest, sorted_arcs)
 from .._core._validation import total
@@ -109,14 +109,17 @@ def solve_rows_kernel(U, V, M, row_start, row_stop, symmetric, p,
             for y in range(m):
                 b[y] = b[y] * factor
             sub = sub_work[: n * m].reshape((n, m))
+            cmax = 0.0  # max|sub|, as max_abs(sub) finds it
             for x in range(n):
                 row = M[idx_a[x]]
                 for y in range(m):
-                    sub[x, y] = row[idx_b[y]]
+                    c = row[idx_b[y]]
+                    sub[x, y] = c
+                    if abs(c) > cmax:
+                        cmax = abs(c)
             E = greedy_forest(a, b, n_arcs, ws, idx_a, nbr, TAIL_ROWS)
             for y in range(m):
                 loc_b[idx_b[y]] = -1
-            cmax = max_abs(sub)
             scale = cmax if cmax > 0.0 else 1.0
             tree, n_iter, code = solve_from_forest(
                 a, b, sub, E, max_pivots, ART_COST_FACTOR * scale, price_rtol * scale,
