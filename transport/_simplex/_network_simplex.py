@@ -5,8 +5,9 @@ Two ways in, both exact:
 * `solve_dense` -- a transport problem on a dense cost matrix (read in
   place), solved from the artificial tree;
 * `solve_dense_pairs` -- many such problems between histogram rows over
-  one cost matrix, each solved the way `solve_dense` solves it and
-  certified, in compiled code spread over threads (`_simplex_batch`);
+  one cost matrix, each solved from a greedy start (`_pair_simplex`) and
+  certified like `solve_dense_certified`, in compiled code spread over
+  threads (`_simplex_batch`);
 * `ArcSimplex` -- a min-cost flow on an arc list that can grow: start from
   the artificial tree or from a feasible forest (`ArcSimplex.artificial`,
   `ArcSimplex.from_forest`), `run` to optimality, append arcs, `run` again
