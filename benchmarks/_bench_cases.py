@@ -37,7 +37,7 @@ SIZES = {
     "1d": {"quick": [10**3, 10**4], "full": [10**3, 10**4, 10**5, 10**6, 10**7], "large": []},
     "emd": {"quick": [100, 250], "full": [250, 500, 1000, 2000, 4000], "large": [8000]},
     "div": {"quick": [10**3, 10**5], "full": [10**3, 10**4, 10**5, 10**6, 10**7], "large": []},
-    "kr": {"quick": [100], "full": [200, 1000], "large": [2000]},
+    "kr": {"quick": [100], "full": [200, 1000], "large": [2000, 10000]},
     "circle": {"quick": [10**3, 10**4], "full": [10**4, 10**5, 10**6], "large": []},
     "tree": {"quick": [10**4], "full": [10**4, 10**5, 10**6], "large": [10**7]},
     "grid": {"quick": [16, 32], "full": [32, 64, 128, 256], "large": [512]},
@@ -176,7 +176,7 @@ def _build_1d(n, p, weighted, floors=True):
             # chosen from a warm call (a cold one would give 1 call per run)
         return Contest(calls)
     if weighted:
-        from transport._line._wasserstein_1d import sorted_pair
+        from transport._line._routes import sorted_pair
 
         work = [[np.empty(n, np.uint64), np.empty(n, np.uint64), np.empty(n)]
                 for _ in range(2)]
@@ -501,12 +501,19 @@ def plan_pairwise_div(quick=False, large=False, max_n=None):
 # --------------------------------------------------------------------------
 # KR dual vs primal
 # --------------------------------------------------------------------------
-def _build_kr(n):
+#: The KR dual's shifted case runs up to this size (the HiGHS route takes
+#: minutes beyond it).
+KR_SHIFTED_MAX = 2000
+
+
+def _build_kr(n, shift=0.0):
     rng = np.random.default_rng(4)
     X = rng.random((n, 2))
-    Y = rng.random((n, 2))
+    Y = rng.random((n, 2)) + shift
     return Contest({
         "kr_dual": lambda: transport.kr_dual(X, Y).value,
+        "kr_dual (HiGHS LP)": lambda: transport.kr_dual(
+            X, Y, method="constraint_generation").value,
         "primal: wasserstein": lambda: transport.wasserstein(X, Y),
     })
 
@@ -514,10 +521,17 @@ def _build_kr(n):
 def plan_kr(quick=False, large=False, max_n=None):
     if not hasattr(transport, "kr_dual"):
         return [], ["`transport` has no `kr_dual` yet: section skipped."]
-    cases = [Case("kr", "W_1, uniform 2-D clouds", n, lambda n=n: _build_kr(n))
-             for n in sizes("kr", quick, large, max_n)]
-    notes = ["Inputs: X, Y = rng.random((n, 2)), uniform weights, euclidean; "
-             "`transport.kr_dual(X, Y).value` against `transport.wasserstein(X, Y)`."]
+    cases = []
+    for n in sizes("kr", quick, large, max_n):
+        cases.append(Case("kr", "W_1, uniform 2-D clouds", n, lambda n=n: _build_kr(n)))
+        if n <= KR_SHIFTED_MAX:
+            cases.append(Case("kr", "W_1, 2-D squares 1.5 apart per axis", n,
+                              lambda n=n: _build_kr(n, 1.5)))
+    notes = ["Inputs: X, Y = rng.random((n, 2)) (Y + 1.5 for the squares apart), "
+             "uniform weights, euclidean; "
+             "`transport.kr_dual(X, Y).value` (the transshipment network simplex) "
+             "and `kr_dual(X, Y, method='constraint_generation')` (the KR LP in "
+             "HiGHS) against `transport.wasserstein(X, Y)`."]
     return cases, notes
 
 

@@ -8,8 +8,11 @@ floor that reads both inputs once), ``kr`` (KR dual against the primal LP),
 ``pairwise-div`` (JS between all rows of two matrices, against SciPy's
 ``cdist``), ``circle`` (W_1, W_2 on the circle against POT), ``tree`` (tree
 W_1), ``grid`` (W_1 between photographs on their pixel grid, against the
-dense LPs), ``families`` (the matrix-free solver on data families,
-`benchmarks._bench_families`) and ``cold``
+dense LPs), ``critic`` (the audit of a critic, `benchmarks._bench_critic`),
+``families`` (the matrix-free solver on data families,
+`benchmarks._bench_families`), ``sliced`` and ``gaussian`` (samples in
+feature space against POT and the FID code, `benchmarks._bench_samples`;
+``sliced`` also writes ``sliced_bracket.png``) and ``cold``
 (import and first-call time in fresh interpreters, with an empty and with a
 warm numba cache, and a count of recompilations in the warm process).
 
@@ -48,18 +51,32 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import _bench_cases as cases
+from benchmarks import _bench_critic
 from benchmarks import _bench_families as families
+from benchmarks import _bench_samples as samples
 from benchmarks._cli import make_output_folder, positive_int, progress_bar
 
 #: Relative agreement required between ours and every peer.
 RTOL = 1e-9
 
 SECTIONS = ["1d", "emd", "div", "kr", "small-emd", "small-div", "pairwise-div",
-            "circle", "tree", "grid", "families", "cold"]
+            "circle", "tree", "grid", "critic", "families", "sliced", "gaussian",
+            "cold"]
+
+# sections whose cases live in a module of their own
+cases.PLANS["critic"] = _bench_critic.plan_critic
+cases.TITLES["critic"] = _bench_critic.TITLE
 
 #: Sections with a runner and a table of their own (fresh interpreters).
 OWN_RUNNERS = {"families": (families.run, families.families_table,
-                            "Exact transport at scale: data families (sparse solver)")}
+                            "Exact transport at scale: data families (sparse solver)"),
+               "sliced": (samples.run_sliced, samples.sliced_table,
+                          "Sliced W_2 with its bracket on W_2, samples in feature space"),
+               "gaussian": (samples.run_gaussian, samples.gaussian_table,
+                            "Gaussian W_2 (FID) in feature space")}
+
+#: Own runners that also write a figure into the output folder.
+WRITES_FIGURE = {"sliced"}
 
 
 # --------------------------------------------------------------------------
@@ -542,9 +559,11 @@ def main(argv=None):
     with progress_bar(total, unit="case") as progress:
         for name in args.sections:
             if name in OWN_RUNNERS:
+                extra = (dict(out=args.out, plot=not args.no_plot)
+                         if name in WRITES_FIGURE else {})
                 rows, notes, failed = OWN_RUNNERS[name][0](
                     quick=args.quick, large=args.large, max_n=args.max_n,
-                    progress=progress.set_description_str)
+                    progress=progress.set_description_str, **extra)
                 progress.update()
                 results[name] = (rows, notes)
                 problems += failed

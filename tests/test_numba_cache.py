@@ -50,6 +50,9 @@ transport.wasserstein_circle(p, q); transport.wasserstein_circle(p, q, p, q, p=2
 transport.wasserstein_tree(np.arange(50) - 1, p, p, p)
 transport.wasserstein_grid(p.reshape(5, 10), q.reshape(5, 10), metric="chebyshev")
 transport.pairwise(rng.random((4, 30)), rng.random((3, 30)), support=X)
+transport.sliced_wasserstein(X, Y, n_projections=4, seed=0)
+transport.sliced_wasserstein(X, Y, p[:30], q[:25], p=1, n_projections=4, seed=0)
+transport.wasserstein_gaussian_fit(X, Y)
 
 stats = {k: [sum(d.stats.cache_hits.values()), sum(d.stats.cache_misses.values()),
              len(d.signatures)] for k, d in dispatchers()}

@@ -20,10 +20,16 @@ EXPECTED = {
         "cost_matrix",
         "kr_dual",
         "KRDualResult",
+        "critic_report",
+        "CriticReport",
         "TransportResult",
         "Certificate",
         "OptimalityError",
         "UncertifiedWarning",
+        "sliced_wasserstein",
+        "SlicedResult",
+        "wasserstein_gaussian",
+        "wasserstein_gaussian_fit",
     },
 }
 

@@ -52,18 +52,26 @@ def test_weights_follow_the_permutation_of_atoms():
         assert_allclose(p[k], w[mask].sum() / w.sum(), rtol=1e-12)
 
 
-def test_one_million_atoms_quickly():
+def test_one_million_atoms_scale_like_a_sort():
+    # Not a benchmark: the time of 10^6 atoms over the time of 10^5 (taken
+    # in alternation, the best of two each, so a busy machine slows both)
+    # is about 10-15 for an O(n log n) merge and would be about 100 for an
+    # accidental O(n^2); no absolute time is asserted.
     rng = np.random.default_rng(22)
     x = rng.integers(0, 1000, size=(10**6, 2)).astype(float)
     y = rng.integers(0, 1000, size=(10**6, 2)).astype(float)
     align(x[:10], y[:10])
-    t0 = time.perf_counter()
-    support, p, q = align(x, y)
-    elapsed = time.perf_counter() - t0
+    small, large = [], []
+    for _ in range(2):
+        t0 = time.perf_counter()
+        align(x[: 10**5], y[: 10**5])
+        small.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        support, p, q = align(x, y)
+        large.append(time.perf_counter() - t0)
     assert support.shape[0] <= 10**6
     assert_allclose([p.sum(), q.sum()], [1.0, 1.0], rtol=1e-12)
-    # Not a benchmark: a generous bound that catches an accidental O(n^2).
-    assert elapsed < 10.0
+    assert min(large) / min(small) < 40.0
 
 
 @pytest.mark.parametrize(

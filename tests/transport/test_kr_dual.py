@@ -140,13 +140,14 @@ def test_invariances(c):
 
 
 # -------------------------------------------------------- deterministic cases
+@pytest.mark.parametrize("method", ["transshipment", "constraint_generation"])
 @pytest.mark.parametrize("metric", METRICS)
-def test_larger_case_agrees_with_primal(metric):
+def test_larger_case_agrees_with_primal(metric, method):
     rng = np.random.default_rng(40)
     X, Y = rng.random((300, 2)), rng.normal(0.3, 0.5, (300, 2))
     a, b = rng.random(300), rng.random(300)
-    res = kr_dual(X, Y, a, b, metric=metric)
-    assert res.method == "constraint_generation"
+    res = kr_dual(X, Y, a, b, metric=metric, method=method)
+    assert res.method == method
     assert res.n_iter >= 1 and 0 < res.n_constraints < 600 * 599
     _check_certificates(res, X, Y, a, b, metric)
 
@@ -206,14 +207,16 @@ def test_interior_point_start_agrees(monkeypatch):
     X, Y = rng.random((150, 2)), rng.random((130, 2))
     a, b = rng.random(150), rng.random(130)
     monkeypatch.setattr(kr_module, "IPM_MIN", 1)
-    _check_certificates(kr_dual(X, Y, a, b), X, Y, a, b, "euclidean")
+    res = kr_dual(X, Y, a, b, method="constraint_generation")
+    _check_certificates(res, X, Y, a, b, "euclidean")
 
 
-def test_round_cap_reports_instead_of_guessing():
+@pytest.mark.parametrize("method", ["transshipment", "constraint_generation"])
+def test_round_cap_reports_instead_of_guessing(method):
     rng = np.random.default_rng(44)
     X, Y = rng.random((200, 2)), rng.random((200, 2))
     with pytest.warns(UncertifiedWarning, match="max_rounds_reached") as caught:
-        res = kr_dual(X, Y, max_rounds=1)
+        res = kr_dual(X, Y, max_rounds=1, method=method)
     assert caught[0].filename == __file__  # points at the caller's line
     assert res.status == "max_rounds_reached" and not res.success
     assert np.isnan(res.value)
@@ -231,7 +234,8 @@ def test_lp_failure_is_reported(monkeypatch):
     monkeypatch.setattr(kr_module._PairLP, "__init__", init_with_iteration_limit)
     rng = np.random.default_rng(46)
     with pytest.warns(UncertifiedWarning, match="lp_error"):
-        res = kr_dual(rng.random((30, 2)), rng.random((20, 2)))
+        res = kr_dual(rng.random((30, 2)), rng.random((20, 2)),
+                      method="constraint_generation")
     assert res.status.startswith("lp_error: ") and "limit" in res.status.lower()
     assert np.isnan(res.value) and not res.success
     with warnings.catch_warnings():
@@ -255,6 +259,9 @@ def test_sqeuclidean_is_refused(values):
         (([[0.0, 0.0]], [[1.0, 1.0]]), {"metric": "cosine"}, ValueError, "`metric` must be one of"),
         (([[0.0, 0.0]], [[1.0, 1.0]]), {"metric": 3}, TypeError, "`metric`"),
         (([[0.0, 0.0]], [[1.0, 1.0]]), {"max_rounds": 0}, ValueError, "`max_rounds`"),
+        (([[0.0, 0.0]], [[1.0, 1.0]]), {"method": "highs"}, ValueError, "`method` must be one of"),
+        (([[0.0, 0.0]], [[1.0, 1.0]]), {"method": None}, TypeError, "`method`"),
+        (([[0.0, 0.0]], [[1.0, 1.0]]), {"progress": "yes"}, TypeError, "`progress`"),
         (([[0.0, 0.0]], [[1.0, 1.0]]), {"max_rounds": 2.5}, TypeError, "`max_rounds`"),
         (([[0.0, 0.0]], [[1.0, 1.0]]), {"max_rounds": 2**64}, ValueError, "`max_rounds`"),
         (([[0.0, 0.0]], [[1.0, 1.0]], [-1.0]), {}, ValueError, "`u_weights` must be non-negative"),

@@ -133,12 +133,15 @@ def test_uncertified_rule_result_warns_float_raises(monkeypatch):
             wasserstein(X, Y, method="sparse")
 
 
-def test_kr_dual_prints_nothing():
-    """The first LP in a process must not print the solver's banner."""
+@pytest.mark.parametrize("method", ["transshipment", "constraint_generation"])
+def test_kr_dual_prints_nothing(method):
+    """Nothing on stdout, even with progress on; the first HiGHS LP in a
+    process must not print the solver's banner."""
     code = (
         "import numpy as np, transport\n"
         "r = transport.kr_dual(np.random.default_rng(0).random((20, 2)),\n"
-        "                      np.random.default_rng(1).random((20, 2)))\n"
+        "                      np.random.default_rng(1).random((20, 2)),\n"
+        f"                      method={method!r}, progress=True)\n"
         "assert r.status == 'optimal'\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True,

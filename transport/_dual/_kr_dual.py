@@ -1,11 +1,17 @@
 r"""Kantorovich-Rubinstein dual of the Earth-Mover distance: the exact critic.
 
 W_1(P, Q) = max { sum_k f_k (p_k - q_k) : f_k - f_l <= d(x_k, x_l) } over
-the common support of P and Q.  On the line the maximiser has a closed form;
-in R^d the LP is solved by HiGHS with constraint generation, so that only a
-few pair constraints per atom are ever held.  This is an algorithm of its
-own, independent of the primal network simplex, so that primal = dual is a
-real check.
+the common support of P and Q.  On the line the maximiser has a closed form.
+In R^d the LP is solved by one of two algorithms of its own, neither of
+which uses the primal solver's potentials, so that primal = dual is a real
+check:
+
+* "transshipment" (the default): the LP is the dual of a min-cost flow on
+  the pooled atoms (supplies p - q, an arc between every ordered pair),
+  solved by column generation on our network simplex with an exact kd-tree
+  scan of all pairs as the certificate (`transport._dual._kr_flow`);
+* "constraint_generation": the LP in HiGHS, a few pair constraints per atom
+  at a time (this module's `_generate`); kept as a cross-check.
 """
 
 import math
@@ -15,7 +21,6 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from divergences import align
 from divergences._parallel import parallel_ok
@@ -23,8 +28,10 @@ from divergences._parallel import parallel_ok
 from . import _kr_kernels as kern
 from .._clouds._kdscan import TargetTree, c_transform
 from .._core._metrics import METRICS, pair_costs, validate_metric
-from .._core._results import warn_uncertified
-from .._core._scaling import cloud_scale
+from .._core._progress import NO_PROGRESS, progress_reporter
+from .._core._results import (INFEASIBLE, MAX_PIVOTS, MAX_ROUNDS, NUMERICAL, OPTIMAL,
+                               warn_uncertified)
+from .._core._scaling import cloud_scale, not_representable, scale_back, times_power_of_two
 from .._core._validation import as_float_array, validate_cap
 
 __all__ = ["KRDualResult", "kr_dual"]
@@ -89,13 +96,17 @@ class KRDualResult:
         ``sum(f * (p + q)) / 2 == 0``.  Not unique in general.
     status : str
         "optimal", or why optimality could not be proven
-        ("max_rounds_reached", "lp_error: <HiGHS model status>").
+        ("max_rounds_reached", "numerical_error", "lp_error: <HiGHS model
+        status>").
     method : str
-        "1d" (closed form on the line) or "constraint_generation" (LP).
+        The algorithm that ran: "1d" (closed form on the line),
+        "transshipment" (network simplex on the pooled atoms) or
+        "constraint_generation" (HiGHS).
     n_iter : int
-        Number of LP solves (0 for "1d").
+        Number of LP solves, simplex runs for "transshipment" (0 for "1d").
     n_constraints : int
-        Pair constraints in the final LP (0 for "1d").
+        Pair constraints in the final LP, arcs for "transshipment" (0 for
+        "1d").
     metric : str
         The ground metric, as used by `critic`.
     """
@@ -198,6 +209,26 @@ def _solve_1d(x, p, q):
     f = np.zeros(x.shape[0])
     np.cumsum(-np.sign(D) * gaps, out=f[1:])
     value = float(np.dot(np.abs(D), gaps))
+    return f, value
+
+
+def _solve_line(support, p, q):
+    """(f, value) on the line: `_solve_1d` on the atoms moved and scaled by
+    a power of two (`cloud_scale`; unchanged at ordinary sizes), so that
+    gaps of atoms near +-1e308 do not overflow nor those of atoms 1e-300
+    apart underflow; f normalised (mean 0 under (P + Q) / 2) and both
+    scaled back.  A value or critic beyond float64 raises
+    `NotRepresentableError`."""
+    scaled = cloud_scale(support, support, "euclidean", 1.0)
+    f, value = _solve_1d(scaled.X[:, 0], p, q)
+    f -= math.fsum(f * (p + q)) / 2.0
+    if not scaled.exponent:
+        return f, value
+    hint = "divide `u_values` and `v_values` by a common factor c (W_1 scales by c)"
+    value = float(scale_back(value, scaled.exponent, "W_1(P, Q)", hint))
+    f = times_power_of_two(f, scaled.exponent)
+    if not np.isfinite(f).all():
+        raise not_representable("the critic f (values up to the atoms' extent)", hint)
     return f, value
 
 
@@ -341,6 +372,8 @@ def _transport_pairs(X, c, metric):
         return np.empty(0, np.int64), np.empty(0, np.int64)
     ws, wd = c[supply], -c[demand]
     shift = (wd @ X[demand]) / wd.sum() - (ws @ X[supply]) / ws.sum()
+    from scipy.spatial import cKDTree  # loaded on first use
+
     _, nbr = cKDTree(X[demand]).query(X[supply] + shift, k=k,
                                       p=METRICS[metric].minkowski)
     nbr = np.asarray(nbr, np.int64).reshape(supply.size, k)
@@ -355,6 +388,8 @@ def _initial_pairs(X, metric):
     cols = [order[1:], order[:-1]]
     k = min(INITIAL_NEIGHBOURS, n - 1)
     if k > 0:
+        from scipy.spatial import cKDTree  # loaded on first use
+
         _, nbr = cKDTree(X).query(X, k=k + 1, p=METRICS[metric].minkowski)
         src = np.repeat(np.arange(n), k + 1)  # self pairs are dropped later
         rows += [src, nbr.ravel()]
@@ -362,11 +397,12 @@ def _initial_pairs(X, metric):
     return np.concatenate(rows), np.concatenate(cols)
 
 
-def _generate(X, c, metric, max_rounds):
-    """Constraint generation on distinct atoms X (N >= 2) with weights c.
+def _generate(X, c, metric, max_rounds, report=NO_PROGRESS, unit=1.0):
+    """Constraint generation in HiGHS on distinct atoms X (N >= 2) with
+    weights c.
 
-    Returns (f, status, n_iter, n_constraints); f is in the units of X,
-    not yet repaired.
+    Returns (f, status, n_iter, n_constraints, repaired); f is in the
+    units of X, not yet repaired (repaired = False).
     """
     code = METRICS[metric].code
     lo = X.min(axis=0)
@@ -392,17 +428,19 @@ def _generate(X, c, metric, max_rounds):
         fs, error = lp.solve(interior_point=n_iter == 0 and n >= IPM_MIN)
         n_iter += 1
         if error is not None:
-            return f, f"lp_error: {error}", n_iter, lp.n_pairs
+            return f, f"lp_error: {error}", n_iter, lp.n_pairs, False
         f = fs * scale
         total = -1
         if tree is not None:
             total = _tree_violations(tree, Xs, fs, code, lp.keys, out_l, counts)
         if total < 0:  # no tree, or violated pairs all held already
             total = scan(Xs, fs, code, VIOLATION_RTOL, lp.keys, out_l, out_v, counts)
+        report.update(round=n_iter, constraints=lp.n_pairs, violations=int(total),
+                      value=float(np.dot(c, f)) * unit)
         if total == 0:
-            return f, "optimal", n_iter, lp.n_pairs
+            return f, "optimal", n_iter, lp.n_pairs, False
         if n_iter >= max_rounds:
-            return f, "max_rounds_reached", n_iter, lp.n_pairs
+            return f, "max_rounds_reached", n_iter, lp.n_pairs, False
         mask = np.arange(ROW_WIDTH) < counts[:, None]
         rows = np.broadcast_to(np.arange(n)[:, None], mask.shape)[mask]
         lp.add_pairs(rows, out_l[mask])
@@ -437,14 +475,47 @@ def _tree_violations(tree, X, f, code, present, out_l, counts):
     return int(counts.sum())
 
 
-def _solve_lp(support, p, q, metric, max_rounds=DEFAULT_MAX_ROUNDS):
-    """The critic by constraint generation, for a support of any dimension.
+def _transshipment(X, c, metric, max_rounds, report=NO_PROGRESS, unit=1.0):
+    """The min-cost flow of `transport._dual._kr_flow` on distinct atoms X
+    (N >= 2) with net masses c, on X rescaled to unit diameter.
+
+    Returns (f, status, n_iter, n_constraints, repaired) as `_generate`
+    does, but f already repaired (repaired = True) when optimal: the final
+    scan computed min_l f_l + d(x_k, x_l) exactly.
+    """
+    from ._kr_flow import solve_transshipment
+
+    lo = X.min(axis=0)
+    scale = _diameter(X, metric)
+    Xs = np.ascontiguousarray((X - lo) / scale)
+    out = solve_transshipment(Xs, c, metric, max_rounds,
+                              report if report.enabled else None, unit=unit * scale)
+    status = _FLOW_STATUS.get(int(out.status), "numerical_error")
+    if out.repaired is not None:
+        return out.repaired * scale, status, out.n_rounds, out.n_arcs, True
+    return out.f * scale, status, out.n_rounds, out.n_arcs, False
+
+
+_FLOW_STATUS = {OPTIMAL: "optimal", MAX_ROUNDS: "max_rounds_reached",
+                MAX_PIVOTS: "max_pivots_reached", INFEASIBLE: "infeasible",
+                NUMERICAL: "numerical_error"}
+
+#: The algorithms for d >= 2 (`kr_dual`'s `method`); "auto" is the first.
+_METHODS = {"transshipment": _transshipment, "constraint_generation": _generate}
+
+
+def _solve_lp(support, p, q, metric, max_rounds=DEFAULT_MAX_ROUNDS,
+              method="transshipment", report=NO_PROGRESS, unit=1.0):
+    """The critic by `method` (a key of `_METHODS`), for a support of any
+    dimension.
 
     Only atoms with p_k != q_k enter the LP: W_1 depends on P - Q alone, and
     the constraints through an atom of zero net mass are implied by the
     triangle inequality.  After the LP, f is repaired to be exactly
     1-Lipschitz on those atoms (f_k <- min_l f_l + d_kl) and extended to the
-    other atoms by the same formula.
+    other atoms by the same formula.  `report` is the progress reporter,
+    `unit` the factor from the support's units to the caller's (for the
+    values it shows).
 
     Returns
     -------
@@ -460,9 +531,12 @@ def _solve_lp(support, p, q, metric, max_rounds=DEFAULT_MAX_ROUNDS):
     if active.size < 2:
         return f, "optimal", 0, 0
     Xa = np.ascontiguousarray(support[active])
-    fa, status, n_iter, n_constraints = _generate(Xa, c[active], metric, max_rounds)
-    repaired = np.empty_like(fa)
-    _inf_convolution(Xa, Xa, fa, code, repaired)
+    fa, status, n_iter, n_constraints, exact = _METHODS[method](
+        Xa, c[active], metric, max_rounds, report, unit)
+    repaired = fa
+    if not exact:  # the repair, unless the method's final scan did it
+        repaired = np.empty_like(fa)
+        _inf_convolution(Xa, Xa, fa, code, repaired)
     f[active] = repaired
     if active.size < support.shape[0]:
         idle = np.setdiff1d(np.arange(support.shape[0]), active, assume_unique=True)
@@ -472,8 +546,21 @@ def _solve_lp(support, p, q, metric, max_rounds=DEFAULT_MAX_ROUNDS):
     return f, status, n_iter, n_constraints
 
 
+def _validate_method(method):
+    """`method` must be "auto" or a key of `_METHODS`; returns the key."""
+    if not isinstance(method, str):
+        raise TypeError(f"`method` must be a string; got {type(method).__name__}.")
+    if method == "auto":
+        return next(iter(_METHODS))
+    if method not in _METHODS:
+        names = ", ".join(repr(k) for k in ("auto", *_METHODS))
+        raise ValueError(f"`method` must be one of {names}; got {method!r}.")
+    return method
+
+
 def kr_dual(u_values, v_values, u_weights=None, v_weights=None, *,
-            metric="euclidean", max_rounds=DEFAULT_MAX_ROUNDS):
+            metric="euclidean", method="auto", max_rounds=DEFAULT_MAX_ROUNDS,
+            progress=False):
     r"""Exact Kantorovich-Rubinstein dual of W_1: the optimal critic.
 
     Parameters
@@ -489,8 +576,18 @@ def kr_dual(u_values, v_values, u_weights=None, v_weights=None, *,
         Ground metric: "euclidean" (default), "cityblock" or "chebyshev"
         (aliases as in `wasserstein`).  "sqeuclidean" is refused: it is not
         a metric.
+    method : {"auto", "transshipment", "constraint_generation"}, optional
+        The algorithm for atoms in R^d, d >= 2 (on the line the closed form
+        always runs): "transshipment" (what "auto" picks) is our network
+        simplex on the min-cost flow whose dual is the KR LP;
+        "constraint_generation" solves the KR LP in HiGHS.
     max_rounds : int, optional
-        Cap on the LP rounds of constraint generation (default 1000).
+        Cap on the rounds of column (constraint) generation (default 1000).
+    progress : bool, optional
+        Report each round (rounds, arcs or constraints held, violations
+        found, the current value) on stderr while the solve runs: a tqdm
+        bar where tqdm is installed, plain lines otherwise.  Nothing is
+        written to stdout.  Default False.
 
     Returns
     -------
@@ -503,9 +600,12 @@ def kr_dual(u_values, v_values, u_weights=None, v_weights=None, *,
     ------
     ValueError
         NaN or inf atoms, negative or all-zero weights, empty input, lengths
-        or dimensions that do not match, an unknown metric or "sqeuclidean".
+        or dimensions that do not match, an unknown metric or "sqeuclidean",
+        an unknown method; on the line, a W_1 or critic beyond float64
+        (`NotRepresentableError`, also an OverflowError).
     TypeError
-        Non-numeric input, or a metric that is not a string.
+        Non-numeric input, a metric or method that is not a string, a
+        `progress` that is not a bool.
 
     Warns
     -----
@@ -527,8 +627,34 @@ def kr_dual(u_values, v_values, u_weights=None, v_weights=None, *,
         \quad\text{s.t.}\quad f_k - f_l \le d(x_k, x_l) \ \forall k, l.
 
     On the line (d = 1) the critic has slope -sign(F_P - F_Q) between
-    consecutive atoms, in O(N log N).  In R^d the LP is solved by HiGHS with
-    constraint generation.  It starts from the pairs of k nearest neighbours
+    consecutive atoms, in O(N log N).
+
+    In R^d the LP above is, by LP duality, the dual of an uncapacitated
+    min-cost flow on the atoms with supplies c_k and an arc k -> l of cost
+    d(x_k, x_l) for every ordered pair (a transshipment problem); the node
+    potentials of an optimal flow are an optimal f.  ``method="auto"``
+    solves that flow problem by our network simplex with column
+    generation: the simplex holds a sparse set of arcs (nearest neighbours
+    across the two signs of c, and for larger problems the arcs of a
+    coarsened problem solved first, whose flow also gives the first
+    spanning tree); after each solve violated pairs f_k - f_l > d(x_k,
+    x_l) + tol are looked for next to the tree, then by a kd-tree scan of
+    the pairs from atoms with c_k > 0 to atoms with c_l < 0, then of *all*
+    ordered pairs of atoms (whole nodes skipped by bounds, none that could
+    hold a violation); those found become arcs and the simplex resumes
+    from its last tree.  It stops when the scan of all pairs finds none,
+    tol being 2^-40 times the diameter plus twice max |f|, and the cost of
+    the flow equals sum_k c_k f_k (the gap is measured; a gap beyond
+    rounding is reported as "numerical_error").
+    This is not the primal solver (`solve`): that one solves the bipartite
+    transport problem between the atoms of P and of Q, whose potentials
+    only need u_i + v_j <= d(x_i, y_j) across the two clouds; here the
+    nodes are the atoms of the merged support carrying P - Q, and f is
+    certified 1-Lipschitz on every pair of them, same side included.
+    Primal = dual compares two solutions certified independently.
+
+    ``method="constraint_generation"`` solves the LP in HiGHS instead.  It
+    starts from the pairs of k nearest neighbours
     and a chain along the first coordinate (both directions), plus each
     supplying atom against the demanding atoms nearest to it once moved by
     the shift between the two sides' barycentres (so that far-apart clouds
@@ -539,8 +665,10 @@ def kr_dual(u_values, v_values, u_weights=None, v_weights=None, *,
     previous basis; it stops when no pair is
     violated by more than 1e-10 times the support's diameter.  HiGHS holds
     the LP's dual, a transshipment problem over the pairs held, whose row
-    duals are f (new constraints are new columns).  Atoms with p_k = q_k
-    stay out of the LP (W_1 only depends on P - Q).  A final repair
+    duals are f (new constraints are new columns).
+
+    Either way, atoms with p_k = q_k stay out of the LP (W_1 only depends
+    on P - Q).  A final repair
     f_k <- min_l (f_l + d(x_k, x_l)) makes f exactly 1-Lipschitz on the
     support (the same exact kd-tree query), and `value` is computed from the
     repaired f.
@@ -561,7 +689,7 @@ def kr_dual(u_values, v_values, u_weights=None, v_weights=None, *,
     >>> from transport import kr_dual
     >>> res = kr_dual([[0.0, 0.0], [1.0, 0.0]], [[0.0, 1.0], [1.0, 1.0]])
     >>> round(res.value, 12), res.status, res.method
-    (1.0, 'optimal', 'constraint_generation')
+    (1.0, 'optimal', 'transshipment')
 
     The critic separates P from Q by exactly W_1 (its values themselves are
     not unique here):
@@ -580,17 +708,21 @@ def kr_dual(u_values, v_values, u_weights=None, v_weights=None, *,
     metric = validate_metric(metric)
     if not METRICS[metric].is_metric:
         raise ValueError(_SQEUCLIDEAN_MESSAGE)
+    method = _validate_method(method)
     max_rounds = validate_cap(max_rounds, "max_rounds")
+    report = progress_reporter(progress, "kr_dual")
     support, p, q = align(u_values, v_values, u_weights, v_weights)
     support = np.ascontiguousarray(support.reshape(support.shape[0], -1))
     if support.shape[1] == 1:
-        f, value = _solve_1d(support[:, 0], p, q)
+        f, value = _solve_line(support, p, q)
         status, method, n_iter, n_constraints = "optimal", "1d", 0, 0
     else:
         # the LP on the support rescaled by a power of two (distances of tiny
         # or huge clouds would under- or overflow), f scaled back
         scaled = cloud_scale(support, support, metric, 1.0)
-        f, status, n_iter, n_constraints = _solve_lp(scaled.X, p, q, metric, max_rounds)
+        f, status, n_iter, n_constraints = _solve_lp(
+            scaled.X, p, q, metric, max_rounds, method, report,
+            math.ldexp(1.0, scaled.exponent))
         # The value from f relative to one atom where P - Q != 0 (sum(p - q)
         # is 0, so any constant may be subtracted): those differences are at
         # most the diameter of the atoms that count, whereas the mean under
@@ -601,11 +733,9 @@ def kr_dual(u_values, v_values, u_weights=None, v_weights=None, *,
         value = math.ldexp(math.fsum((f - offset) * c), scaled.exponent)
         f -= math.fsum(f * (p + q)) / 2.0  # E_{(P+Q)/2} f = 0
         f = np.ldexp(f, scaled.exponent)
-        method = "constraint_generation"
-    if method == "1d":
-        f -= math.fsum(f * (p + q)) / 2.0
     if status != "optimal":
         value = math.nan
+    report.close(status=status, value=float(value))
     result = KRDualResult(
         value=float(value),
         support=support,
@@ -618,6 +748,7 @@ def kr_dual(u_values, v_values, u_weights=None, v_weights=None, *,
         n_constraints=n_constraints,
         metric=metric,
     )
+    held = "arcs" if method == "transshipment" else "constraints"
     return warn_uncertified(result, "kr_dual",
-                            f"{n_iter} LP rounds, {n_constraints} constraints",
+                            f"{n_iter} rounds, {n_constraints} {held}",
                             quantity="value")
