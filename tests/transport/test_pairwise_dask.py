@@ -75,6 +75,14 @@ def test_local_cluster_of_two_processes_equals_numpy():
     np.testing.assert_array_equal(got, want)
 
 
+def test_progress_is_refused_with_a_pointer_to_dask_progress_bars():
+    # the result is lazy: its progress is the scheduler's to show
+    U = da.from_array(_histograms(3, 9), chunks=(4, 16))
+    with pytest.raises(ValueError, match=r"dask\.diagnostics\.ProgressBar"):
+        pairwise(U, support=_GRID, progress=True)
+    assert isinstance(pairwise(U, support=_GRID, progress=False), da.Array)
+
+
 # --- issue 26: what reaches the caller, whatever the scheduler --------------
 
 def _lazy_with_uncertified_pairs(U):

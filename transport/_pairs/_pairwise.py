@@ -22,6 +22,7 @@ import numpy as np
 from divergences._dask import is_dask_array
 
 from .._core._certify import DEFAULT_RTOL
+from .._core._progress import progress_reporter, validate_progress
 from .._simplex._network_simplex import DEFAULT_MAX_PIVOTS, solve_dense_pairs
 from .._core._results import MAX_PIVOTS, NUMERICAL, UncertifiedWarning, user_stacklevel
 from .._simplex._simplex_batch import UNCERTIFIED
@@ -159,7 +160,8 @@ def _warn_uncertified(count, bad, row_offset, col_offset):
 
 
 def distance_block(U, V, costs, p, *, row_offset=0, col_offset=0, workers=None,
-                   max_pivots=DEFAULT_MAX_PIVOTS, rtol=DEFAULT_RTOL, warn=True):
+                   max_pivots=DEFAULT_MAX_PIVOTS, rtol=DEFAULT_RTOL, warn=True,
+                   report=None):
     """Exact W_p between the rows of U and of V: an (n, m) array.
 
     The unit of work of `pairwise`, on validated input: U (n, k), V (m, l)
@@ -171,6 +173,8 @@ def distance_block(U, V, costs, p, *, row_offset=0, col_offset=0, workers=None,
     `UncertifiedWarning`s by their global index (row_offset + i,
     col_offset + j) unless `warn` is False (Dask tasks: the caller warns,
     `_nan_pairs`).  Memory beyond the result: O(threads * k * l).
+    `report`, a `transport._core._progress` reporter, is advanced by the
+    pairs solved, between tasks of rows.
     """
     if workers is None:
         workers = default_workers()
@@ -179,12 +183,24 @@ def distance_block(U, V, costs, p, *, row_offset=0, col_offset=0, workers=None,
     else:
         D = np.empty((U.shape[0], V.shape[0]))
     costs = as_pair_costs(costs)
-    count, bad = solve_dense_pairs(U, V, costs.costs, p, D,
-                                   max_pivots=max_pivots, rtol=rtol, workers=workers)
+    count, bad = solve_dense_pairs(U, V, costs.costs, p, D, max_pivots=max_pivots,
+                                   rtol=rtol, workers=workers, report=report)
     D, count, bad = finish_block(D, U, V, costs, p, count, bad, max_pivots, rtol)
     if count and warn:
         _warn_uncertified(count, bad, row_offset, col_offset)
     return D
+
+
+def _distances_with_progress(U, V, costs, p, progress):
+    """`distance_block` on all cores, reporting the pairs done on stderr
+    when `progress` is true."""
+    n = U.shape[0]
+    total = n * (n - 1) // 2 if V is None else n * V.shape[0]
+    report = progress_reporter(progress, "pairwise", total=total)
+    try:
+        return distance_block(U, V, costs, p, report=report if progress else None)
+    finally:
+        report.close()
 
 
 #: Pairs per Dask task below which row chunks are merged: on 64-bin digits a
@@ -253,7 +269,8 @@ def _pairwise_dask(U, V, costs, p, source):
     )
 
 
-def pairwise(U, V=None, *, support=None, cost=None, p=1, metric="euclidean"):
+def pairwise(U, V=None, *, support=None, cost=None, p=1, metric="euclidean",
+             progress=False):
     r"""Exact Wasserstein distances between the rows of two sets of histograms.
 
     Parameters
@@ -275,6 +292,14 @@ def pairwise(U, V=None, *, support=None, cost=None, p=1, metric="euclidean"):
     metric : str, optional
         Ground metric on `support`: "euclidean" (default), "sqeuclidean",
         "cityblock" or "chebyshev".
+    progress : bool, optional
+        True: report the pairs solved (and how many could not be certified)
+        on stderr as the work goes, a tqdm bar where tqdm is installed,
+        plain lines otherwise; nothing is printed on stdout.  Default False.
+        NumPy input only: a `dask.array` result is lazy and computed by
+        your scheduler, whose own progress display applies
+        (``dask.diagnostics.ProgressBar`` for the local schedulers, the
+        dashboard or ``distributed.progress`` on a cluster).
 
     Returns
     -------
@@ -298,9 +323,10 @@ def pairwise(U, V=None, *, support=None, cost=None, p=1, metric="euclidean"):
         an unknown metric; `support` and `cost` both given or both missing;
         with V None, a `cost` that is not symmetric with zero diagonal; a
         distance that does not fit in float64 (`NotRepresentableError`, also
-        an OverflowError).
+        an OverflowError); ``progress=True`` with a `dask.array` input.
     TypeError
-        Non-numeric input, or neither `support` nor `cost`.
+        Non-numeric input, neither `support` nor `cost`, or a `progress`
+        that is not a bool.
 
     See Also
     --------
@@ -313,10 +339,11 @@ def pairwise(U, V=None, *, support=None, cost=None, p=1, metric="euclidean"):
               \sum_{s,t} \gamma_{st}\, d(x_s, y_t)^p\Big)^{1/p}.
 
     Each pair is solved by our network simplex on its positive bins (the
-    zero bins of either histogram are dropped, as `emd` drops them), with
-    the pivots `emd2` would make, and certified inside compiled code by the
-    checks of `certify` (marginals, dual feasibility over every pair of
-    bins, zero duality gap).  Validation, the cost matrix and the work
+    zero bins of either histogram are dropped, as `emd` drops them), from
+    a greedy minimum-cost start (fewer pivots than `emd2`'s start; the
+    value agrees with `emd2` to rounding, ~1e-14 relative), and certified
+    inside compiled code by the checks of `certify` (marginals, dual
+    feasibility over every pair of bins, zero duality gap).  Validation, the cost matrix and the work
     arrays are set up once; the pairs are spread over all cores, the kernel
     releasing the GIL.  A pair the batch kernel cannot certify is solved
     again as `emd` solves it (with its second solve on costs clipped near
@@ -344,8 +371,16 @@ def pairwise(U, V=None, *, support=None, cost=None, p=1, metric="euclidean"):
     array([[2.        , 1.41421356]])
     """
     p = validate_p(p)
+    progress = validate_progress(progress)
     symmetric = V is None
     if is_dask_array(U) or is_dask_array(V):
+        if progress:
+            raise ValueError(
+                "`progress=True` does not apply to a dask.array input: the result "
+                "is lazy and computed later by your scheduler. Use its progress "
+                "display instead: `with dask.diagnostics.ProgressBar(): "
+                "D.compute()` (local schedulers) or the dashboard / "
+                "`distributed.progress(D.persist())` on a cluster.")
         costs = pairwise_costs(support, cost, metric, p, symmetric)
         source = "`support`" if support is not None else "`cost`"
         return _pairwise_dask(U, V, costs, p, source)
@@ -359,11 +394,11 @@ def pairwise(U, V=None, *, support=None, cost=None, p=1, metric="euclidean"):
             f"give one coordinate (or cost row) per bin."
         )
     if symmetric:
-        return distance_block(U, None, costs, p)
+        return _distances_with_progress(U, None, costs, p, progress)
     V = validate_histogram_rows(V, "V")
     if V.shape[1] != l:
         raise ValueError(
             f"`V` has {V.shape[1]} bins per row but {source} describes {l}; "
             f"give one coordinate (or cost column) per bin."
         )
-    return distance_block(U, V, costs, p)
+    return _distances_with_progress(U, V, costs, p, progress)

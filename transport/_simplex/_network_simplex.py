@@ -5,8 +5,9 @@ Two ways in, both exact:
 * `solve_dense` -- a transport problem on a dense cost matrix (read in
   place), solved from the artificial tree;
 * `solve_dense_pairs` -- many such problems between histogram rows over
-  one cost matrix, each solved the way `solve_dense` solves it and
-  certified, in compiled code spread over threads (`_simplex_batch`);
+  one cost matrix, each solved from a greedy start (`_pair_simplex`) and
+  certified like `solve_dense_certified`, in compiled code spread over
+  threads (`_simplex_batch`);
 * `ArcSimplex` -- a min-cost flow on an arc list that can grow: start from
   the artificial tree or from a feasible forest (`ArcSimplex.artificial`,
   `ArcSimplex.from_forest`), `run` to optimality, append arcs, `run` again
@@ -268,7 +269,8 @@ def _row_tasks(n, m, symmetric):
     return tasks
 
 
-def solve_dense_pairs(U, V, M, p, D, *, max_pivots, rtol, workers):
+def solve_dense_pairs(U, V, M, p, D, *, max_pivots, rtol, workers, stats=None,
+                      report=None):
     """Exact W_p between the rows of U and of V into D (n, m), each pair
     solved and certified in compiled code (`_simplex_batch`); V None: U
     against itself, the pairs i < j solved once and mirrored (the diagonal
@@ -277,7 +279,11 @@ def solve_dense_pairs(U, V, M, p, D, *, max_pivots, rtol, workers):
     U (n, k), V (m, l): C-contiguous float64 histograms, validated, rows of
     equal mass up to rounding; M (k, l) the costs d^p.  `workers` threads share row ranges (the kernel releases
     the GIL).  Returns (count, bad): how many pairs were not certified (NaN
-    in D) and a list of (i, j, status) for some of them.
+    in D) and a list of (i, j, status) for some of them.  A dict `stats`
+    gets the total number of pivots under "pivots".  `report` (a
+    `transport._core._progress` reporter) is advanced by the pairs of each
+    task as the tasks finish, from the calling thread: the compiled loop
+    never waits for it.
     """
     symmetric = V is None
     if symmetric:
@@ -288,19 +294,34 @@ def solve_dense_pairs(U, V, M, p, D, *, max_pivots, rtol, workers):
         bad_i = np.empty(RECORDED_PER_TASK, np.int64)
         bad_j = np.empty(RECORDED_PER_TASK, np.int64)
         bad_status = np.empty(RECORDED_PER_TASK, np.int64)
+        pivots = np.zeros(1, np.int64)
         count = solve_rows_kernel(U, V, M, start, stop, symmetric,
                                   float(p), PRICE_RTOL, max_pivots, rtol, D,
-                                  bad_i, bad_j, bad_status)
+                                  bad_i, bad_j, bad_status, pivots)
         kept = min(count, RECORDED_PER_TASK)
         return count, list(zip(bad_i[:kept].tolist(), bad_j[:kept].tolist(),
-                               bad_status[:kept].tolist()))
+                               bad_status[:kept].tolist())), int(pivots[0])
+
+    per_row = (lambda i: V.shape[0] - 1 - i) if symmetric else (lambda i: V.shape[0])
+    results = []
+
+    def done(task, result):
+        results.append(result)
+        if report is not None:
+            start, stop = task
+            pairs = sum(per_row(i) for i in range(start, stop))
+            report.update(advance=pairs, uncertified=sum(c for c, _, _ in results))
 
     if workers <= 1 or len(tasks) <= 1:
-        results = [run(start, stop) for start, stop in tasks]
+        for task in tasks:
+            done(task, run(*task))
     else:
         # A pool per call: nothing process-wide to re-create after a fork.
         with ThreadPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
-            results = list(pool.map(lambda task: run(*task), tasks))
-    count = sum(c for c, _ in results)
-    bad = [entry for _, entries in results for entry in entries]
+            for task, result in zip(tasks, pool.map(lambda task: run(*task), tasks)):
+                done(task, result)
+    count = sum(c for c, _, _ in results)
+    bad = [entry for _, entries, _ in results for entry in entries]
+    if stats is not None:
+        stats["pivots"] = sum(k for _, _, k in results)
     return count, bad

@@ -34,7 +34,8 @@ from .._core._results import MAX_PIVOTS, NUMERICAL, OPTIMAL
 from ._simplex_tree import artificial_tree, refresh_flows, refresh_potentials
 
 __all__ = ["pivot", "solve_dense_kernel", "run_arcs_kernel", "max_abs",
-           "dense_certified_kernel", "certified_positive", "dense_block_rows",
+           "dense_certified_kernel", "certified_positive", "certified_tree",
+           "dense_block_rows",
            "dense_plan_cost",
            "ART_COST_FACTOR", "ARTIFICIAL_RTOL", "ZERO_MASS"]
 
@@ -443,12 +444,21 @@ def certified_positive(a, bs, M, max_pivots, price_rtol, block_rows):
     """`dense_certified_kernel` for positive masses a, bs of equal totals
     (bs already rescaled to the total of a): the one solve-and-certify of a
     dense problem, also run per pair by `transport._simplex._simplex_batch`."""
-    n, m = M.shape
-    mass = _total(a)
     cmax = max_abs(M)
     scale = cmax if cmax > 0.0 else 1.0
     tree, n_iter, status = solve_dense_kernel(
         a, bs, M, max_pivots, ART_COST_FACTOR * scale, price_rtol * scale, block_rows)
+    return certified_tree(a, bs, M, tree, status, n_iter)
+
+
+@njit(**_OPTS)
+def certified_tree(a, bs, M, tree, status, n_iter):
+    """The read-back and certificate of the final tree of a dense solve
+    (flows and potentials drift-free; N = n + m nodes, the root N): the
+    outputs of `certified_positive`, whatever start and pricing led to the
+    tree (the batch of pairs builds its own)."""
+    n, m = M.shape
+    mass = _total(a)
     N = n + m
     count = 0
     left = 0.0
