@@ -243,7 +243,6 @@ def wasserstein_grid(u_hist, v_hist, *, metric="cityblock", spacing=1.0):
     See Also
     --------
     emd : the dense LP on the pixels x pixels cost matrix (same value).
-    transport._graphs._grid.grid_flow : the optimal flow and potential behind it.
 
     Notes
     -----
@@ -263,7 +262,8 @@ def wasserstein_grid(u_hist, v_hist, *, metric="cityblock", spacing=1.0):
     on the arcs implies :math:`|f(x) - f(y)| \le d(x, y)` for *all* pairs,
     since d is the length of a shortest path and the bound adds up along
     it, so the potential is an optimal Kantorovich-Rubinstein critic and
-    the value is the optimum of the dense LP.
+    the value is the optimum of the dense LP (the private
+    ``transport._graphs._grid.grid_flow`` returns that flow and potential).
 
     Examples
     --------
