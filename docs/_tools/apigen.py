@@ -64,7 +64,7 @@ def index_source(package):
     """The package's index page: its summary and a table of every name."""
     title = f"``{package}``"
     lines = [f".. _api-{package}:", "", title, "=" * len(title), "",
-             f".. currentmodule:: {package}", "", PACKAGES[package], "",
+             f".. module:: {package}", "", PACKAGES[package], "",
              ".. autosummary::", ""]
     lines += [f"   {name}" for name in public_names(package)]
     lines += ["", ".. toctree::", "   :hidden:", ""]
