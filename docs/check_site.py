@@ -41,7 +41,7 @@ PAGES = [
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync",
-                  "--hide-scrollbars", "--window-size=1280,1600"]
+                  "--hide-scrollbars", "--window-size=1280,2400"]
 
 
 def find_chromium():
@@ -132,6 +132,12 @@ def resolve(site, page, url):
     return target, unquote(parts.fragment)
 
 
+def pages(site):
+    """The site's HTML pages (not the theme's templates copied to _static/)."""
+    return [p for p in sorted(site.rglob("*.html"))
+            if p.relative_to(site).parts[0] not in ("_static", "_sources")]
+
+
 def check_links(site):
     """Every broken internal link of the site, as messages."""
     site = site.resolve()
@@ -143,7 +149,7 @@ def check_links(site):
         return ids_cache[path]
 
     problems, checked = [], 0
-    for page in sorted(site.rglob("*.html")):
+    for page in pages(site):
         doc = parse(page.read_text(encoding="utf-8", errors="replace"))
         for tag, attr, url in doc.links:
             if not is_internal(url):
@@ -203,7 +209,7 @@ def main(argv=None):
         return 1
     args.out.mkdir(parents=True, exist_ok=True)
     problems, checked = check_links(args.site)
-    print(f"internal links: {checked} checked in {len(list(args.site.rglob('*.html')))} "
+    print(f"internal links: {checked} checked in {len(pages(args.site.resolve()))} "
           f"pages, {len(problems)} broken")
     browser = find_chromium()
     version = subprocess.run([browser, "--version"], capture_output=True, text=True).stdout
