@@ -94,22 +94,50 @@ sphinx_gallery_conf = {
 BENCH_SECTIONS = os.environ.get("EMDKIT_DOCS_BENCH", "1d,emd,div,small-emd,circle,tree,grid")
 
 
-def build_bench_figure(app):
-    """A small run of ``benchmarks.bench`` on this machine: its figure and
-    report become ``_generated/bench.png`` and ``_generated/bench.md``."""
+_BENCH = {}
+
+
+def start_bench_figure(app):
+    """Start a small run of ``benchmarks.bench`` on this machine, beside the
+    gallery's examples; its figure and report become ``_generated/bench.png``
+    and ``_generated/bench.md``."""
     out = DOCS / "_generated"
     out.mkdir(exist_ok=True)
+    for name in ("bench.png", "bench.md"):
+        (out / name).unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "benchmarks.bench", "--quick", "--sections", BENCH_SECTIONS,
            "--out", str(out)]
-    env = dict(os.environ, TQDM_DISABLE="1")
-    done = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True)
-    if done.returncode != 0 or not (out / "bench.png").exists():
-        raise RuntimeError("the benchmark run for the docs failed:\n" + done.stdout[-3000:])
+    log = open(out / "bench.log", "w")
+    _BENCH["log"] = log
+    _BENCH["proc"] = subprocess.Popen(cmd, cwd=ROOT, env=dict(os.environ, TQDM_DISABLE="1"),
+                                      stdout=log, stderr=subprocess.STDOUT)
+
+
+def finish_bench_figure(app, docname, source):
+    """Before the benchmarks page is read: wait for the run; it must succeed."""
+    if docname != "benchmarks" or "proc" not in _BENCH:
+        return
+    code = _BENCH.pop("proc").wait()
+    _BENCH.pop("log").close()
+    out = DOCS / "_generated"
+    if code != 0 or not (out / "bench.png").exists():
+        tail = (out / "bench.log").read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"the benchmark run for the docs failed (exit {code}):\n{tail}")
+
+
+def stop_bench_figure(app, exception):
+    proc = _BENCH.pop("proc", None)
+    if proc is not None:  # the build stopped before the benchmarks page
+        proc.kill()
+        proc.wait()
 
 
 def setup(app):
-    app.connect("builder-inited", build_bench_figure)
+    # before sphinx-gallery's own builder-inited handler (priority 500), so
+    # that the run and the examples proceed side by side
+    app.connect("builder-inited", start_bench_figure, priority=400)
+    app.connect("source-read", finish_bench_figure)
+    app.connect("build-finished", stop_bench_figure)
 
 
 # -- HTML ----------------------------------------------------------------------
