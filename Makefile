@@ -15,8 +15,8 @@ PIP    := $(PY) -m pip --disable-pip-version-check
 help:
 	@echo "emdkit: make TARGET [ARGS=\"...\"]  (PYTHON=$(PYTHON); a .venv is created on first use)"
 	@echo
-	@awk '/^## [a-z0-9]+: / { name = substr($$2, 1, length($$2) - 1); \
-	      sub(/^## [a-z0-9]+: /, ""); printf "  %-10s  %s\n", name, $$0 }' $(MAKEFILE_LIST)
+	@awk '/^## [a-z0-9-]+: / { name = substr($$2, 1, length($$2) - 1); \
+	      sub(/^## [a-z0-9-]+: /, ""); printf "  %-10s  %s\n", name, $$0 }' $(MAKEFILE_LIST)
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
