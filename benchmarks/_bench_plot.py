@@ -66,7 +66,11 @@ def _with_titles(labels, heads):
 
 def plot_ratios(results, titles, path, width=8.0):
     """Draw the figure to `path`; False when no section has a bar."""
-    groups = figure_rows(results, titles)
+    return draw_groups(figure_rows(results, titles), path, width)
+
+
+def draw_groups(groups, path, width=8.0):
+    """Draw [(title, [(label, ratio)])] to `path`; False when there is no bar."""
     if not groups:
         return False
     import matplotlib
@@ -111,3 +115,95 @@ def plot_ratios(results, titles, path, width=8.0):
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return True
+
+
+# --------------------------------------------------------------------------
+# From a written report (bench.md) and the largest size only: the README's
+# compact figure, redrawn from the record of a run.
+# --------------------------------------------------------------------------
+def _cells(line):
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def ratios_from_report(text):
+    """[(title, [(label, ratio)])] from the tables of a ``bench.md`` (pure).
+
+    Every ratio column ``ours/<peer>`` except those of floors; the label
+    names the case, its size and the peer, as `figure_rows` does.  The
+    report rounds ratios to two decimals: one printed as 0.00 gets no bar.
+    """
+    groups, title, header = [], None, None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            title, header = line[3:].strip(), None
+            continue
+        if not line.startswith("|") or title is None:
+            header = None if not line.startswith("|") else header
+            continue
+        cells = _cells(line)
+        if header is None:
+            header = cells
+            continue
+        if set(line) <= set("|-: "):
+            continue
+        if "case" not in header or "n" not in header:
+            continue
+        row = dict(zip(header, cells))
+        bars = []
+        for k, name in enumerate(header):
+            if not name.startswith("ours/") or k == 0 or header[k - 1].startswith("floor"):
+                continue
+            try:
+                ratio = float(cells[k])
+            except (ValueError, IndexError):
+                continue
+            if not ratio > 0:  # rounded to 0.00 in the report: no bar on a log scale
+                continue
+            bars.append((f"{row['case']}, n={row['n']} vs {header[k - 1]}", ratio))
+        if bars:
+            if not groups or groups[-1][0] != title:
+                groups.append((title, []))
+            groups[-1][1].extend(bars)
+    return groups
+
+
+def largest_only(groups):
+    """Keep, per case and peer, the bar of the largest size (pure)."""
+    out = []
+    for title, bars in groups:
+        best = {}
+        for label, ratio in bars:
+            case, rest = label.rsplit(", n=", 1)
+            n, peer = rest.split(" vs ", 1)
+            size = int(n.replace(",", "").split()[0])
+            key = (case, peer)
+            if key not in best or size >= best[key][0]:
+                best[key] = (size, label, ratio)
+        out.append((title, [(label, ratio) for _, label, ratio in best.values()]))
+    return out
+
+
+def main(argv=None):
+    import argparse
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks._bench_plot",
+        description="Redraw the ratio figure from a written report (bench.md).")
+    parser.add_argument("report", type=Path, help="a bench.md written by benchmarks.bench")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="the PNG to write")
+    parser.add_argument("--largest", action="store_true",
+                        help="one bar per case and peer: the largest size measured")
+    parser.add_argument("--width", type=float, default=8.0, help="inches (default 8)")
+    args = parser.parse_args(argv)
+    groups = ratios_from_report(args.report.read_text(encoding="utf-8"))
+    if args.largest:
+        groups = largest_only(groups)
+    if not draw_groups(groups, args.output, width=args.width):
+        parser.error(f"{args.report}: no ratio column found")
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

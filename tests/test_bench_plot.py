@@ -27,3 +27,22 @@ def test_sections_without_peers_and_cold_are_left_out():
                          "times": {"ours": 1.0, "SciPy": 2.0}}], [])}
     groups = figure_rows(results, {"div": "Divergences"})
     assert groups == [("Divergences", [("KL, n=10 vs SciPy", pytest.approx(0.5))])]
+
+
+def test_a_written_report_gives_the_same_bars():
+    # the report's tables, as bench.py writes them, read back by the figure
+    from benchmarks import bench
+    from benchmarks._bench_plot import largest_only, ratios_from_report
+
+    rows = [{"section": "1d", "case": "W_1", "n": n, "subject": "ours",
+             "times": {"ours": 1.0, "SciPy": 4.0 * n / 10, "POT": 2.0},
+             "values": {}, "pivots": {}, "errors": {},
+             "floors": {"floor: np.sort": 0.5}, "paired": {"floor: np.sort": 1.0}}
+            for n in (10, 1000)]
+    report = "## 1-D W_1\n\n- a note\n\n" + bench.section_table(rows) + "\n\n## Checks\n"
+    groups = ratios_from_report(report)
+    # ours / SciPy at n = 1000 is 1/400, printed as 0.00: no bar
+    assert groups == [("1-D W_1", [("W_1, n=10 vs SciPy", 0.25), ("W_1, n=10 vs POT", 0.5),
+                                   ("W_1, n=1,000 vs POT", 0.5)])]
+    assert largest_only(groups) == [("1-D W_1", [("W_1, n=10 vs SciPy", 0.25),
+                                                 ("W_1, n=1,000 vs POT", 0.5)])]
