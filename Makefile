@@ -57,5 +57,6 @@ docs-check: $(VENV)/.stamp-docs
 ## clean: remove .venv, out/, the built docs and caches
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis
-	rm -rf docs/_build docs/_generated docs/auto_examples docs/gen_modules docs/api/generated
+	rm -rf docs/_build docs/_generated docs/auto_examples docs/gen_modules docs/api/generated \
+	       docs/api/divergences.rst docs/api/transport.rst docs/sg_execution_times.rst
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
