@@ -1,7 +1,7 @@
 """Intersphinx inventories written from the installed packages.
 
 The documentation is built where only the package registries are reachable,
-so the inventories (``objects.inv``) of NumPy, SciPy, POT and Python cannot
+so the inventories (``objects.inv``) of NumPy, SciPy, Dask, POT and Python cannot
 be downloaded at build time.  Instead, each build writes one inventory per
 project listing the public objects that the *installed* package really has
 (found by importing its modules), each linked to where that project's
@@ -25,6 +25,14 @@ PROJECTS = {
               ["scipy.stats", "scipy.spatial", "scipy.spatial.distance", "scipy.sparse",
                "scipy.optimize", "scipy.linalg", "scipy.special"],
               lambda module, name: f"reference/generated/{name}.html#{name}"),
+    "dask": ("https://docs.dask.org/en/stable/",
+             ["dask.array"],
+             lambda module, name: "array.html" if name == module
+             else f"generated/{name}.html#{name}"),
+    "distributed": ("https://distributed.dask.org/en/stable/",
+                    ["dask.distributed"],
+                    lambda module, name: "index.html" if name == module
+                    else f"api.html#{name.replace('dask.distributed.', 'distributed.')}"),
     "ot": ("https://pythonot.github.io/",
            ["ot", "ot.lp", "ot.sliced", "ot.gaussian", "ot.utils"],
            lambda module, name: ("all.html" if module == "ot" else f"gen_modules/{module}.html")
