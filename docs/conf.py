@@ -98,9 +98,8 @@ _BENCH = {}
 
 
 def start_bench_figure(app):
-    """Start a small run of ``benchmarks.bench`` on this machine, beside the
-    gallery's examples; its figure and report become ``_generated/bench.png``
-    and ``_generated/bench.md``."""
+    """Start a small run of ``benchmarks.bench`` on this machine; its figure
+    and report become ``_generated/bench.png`` and ``_generated/bench.md``."""
     out = DOCS / "_generated"
     out.mkdir(exist_ok=True)
     for name in ("bench.png", "bench.md"):
@@ -133,9 +132,11 @@ def stop_bench_figure(app, exception):
 
 
 def setup(app):
-    # before sphinx-gallery's own builder-inited handler (priority 500), so
-    # that the run and the examples proceed side by side
-    app.connect("builder-inited", start_bench_figure, priority=400)
+    # after sphinx-gallery's builder-inited handler (priority 500) has run the
+    # examples, so that the run finds their numba kernels compiled (on two
+    # cores, compiling them twice side by side cost more than it saved); it
+    # then proceeds while Sphinx reads the pages
+    app.connect("builder-inited", start_bench_figure, priority=600)
     app.connect("source-read", finish_bench_figure)
     app.connect("build-finished", stop_bench_figure)
 
