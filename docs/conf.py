@@ -133,9 +133,9 @@ def stop_bench_figure(app, exception):
 
 def setup(app):
     # after sphinx-gallery's builder-inited handler (priority 500) has run the
-    # examples, so that the run finds their numba kernels compiled (on two
-    # cores, compiling them twice side by side cost more than it saved); it
-    # then proceeds while Sphinx reads the pages
+    # examples, so that the run finds the numba kernels it shares with them
+    # already compiled instead of compiling them a second time side by side;
+    # it then proceeds while Sphinx reads the pages
     app.connect("builder-inited", start_bench_figure, priority=600)
     app.connect("source-read", finish_bench_figure)
     app.connect("build-finished", stop_bench_figure)
