@@ -42,6 +42,7 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # MathJax served from the site itself, not from a CDN
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "myst_parser",
