@@ -71,10 +71,10 @@ def _divergence_panel(ax, rows, theta, sub, key, function, top, ylabel, title):
     ax.legend(loc="lower left", **LEGEND)
 
 
-def _w_panel(ax, rows, theta, sub, args):
+def _w_panel(ax, rows, theta, sub, repeats):
     ax.fill_between(theta, _col(rows, "W_samples_min"), _col(rows, "W_samples_max"),
                     color=C_SAMPLE, alpha=0.25, lw=0,
-                    label=f"exact LP on samples ({args.repeats} draws: min–max)")
+                    label=f"exact LP on samples ({repeats} draws: min–max)")
     ax.plot(theta, _col(rows, "W_closed"), color=C_CLOSED, lw=1.5, label="closed form |θ|")
     ax.plot(theta[sub], _col(rows, "W_lp")[sub], "o", ms=4, color=C_LP,
             label="exact LP (network simplex)")
@@ -161,16 +161,24 @@ def _critic_panel(fig, ax, critic):
 
 
 def plot_example1(rows, critic, args, path):
-    """The six panels: W, JS, KL, TV, gradients (from `rows`) and the critic map."""
+    """Write `figure_example1` to `path` (`args`: the sweep's k, n, repeats)."""
+    fig = figure_example1(rows, critic, args.k, args.n, args.repeats)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
+def figure_example1(rows, critic, k, n, repeats):
+    """The six panels: W, JS, KL, TV, gradients (from `rows`) and the critic map;
+    `k` atoms per segment, `n` samples per side drawn `repeats` times."""
     theta = _col(rows, "theta")
     fig, axes = plt.subplots(2, 3, figsize=(15, 9.2), constrained_layout=True)
     fig.suptitle(
         "WGAN Example 1: P_0 = law of (0, Z), P_θ = law of (θ, Z), Z ~ U[0, 1]"
-        f"   (k = {args.k} atoms per segment, n = {args.n} samples per side)",
+        f"   (k = {k} atoms per segment, n = {n} samples per side)",
         fontsize=12,
     )
     sub = slice(None, None, max(1, len(rows) // 50))  # markers: ~50 per curve
-    _w_panel(axes[0, 0], rows, theta, sub, args)
+    _w_panel(axes[0, 0], rows, theta, sub, repeats)
     ax = axes[0, 1]
     ax.axhline(LOG2, color="grey", lw=0.5)
     _divergence_panel(ax, rows, theta, sub, "JS", "js", 0.8, "JS(P_0, P_θ)  (nats; log 2 ≈ 0.693)",
@@ -189,11 +197,17 @@ def plot_example1(rows, critic, args, path):
         "the maximum is W); its slope along θ gives dW/dθ, the gradient a WGAN's critic supplies.",
         ha="center", fontsize=9, wrap=True,
     )
+    return fig
+
+
+def plot_gaussian_shift(rows, path):
+    """Write `figure_gaussian_shift` to `path`."""
+    fig = figure_gaussian_shift(rows)
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
 
 
-def plot_gaussian_shift(rows, path):
+def figure_gaussian_shift(rows):
     """KL, JS and W_1 between N(0, 1) and N(mu, 1) against mu."""
     mu = _col(rows, "mu")
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), constrained_layout=True)
@@ -239,5 +253,4 @@ def plot_gaussian_shift(rows, path):
     ax.set_ylabel("W₁(P, Q)")
     ax.set_title("W₁(P, Q): gradient 1 everywhere")
     ax.legend(loc="upper left", **LEGEND)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    return fig

@@ -384,61 +384,12 @@ def render_report(results, machine, args, problems, warnings, elapsed):
 # Plot
 # --------------------------------------------------------------------------
 def plot(results, path):
-    import matplotlib
+    """Draw ``bench.png``: per case, ours / each peer as a bar around parity
+    on a log scale (`benchmarks._bench_plot`)."""
+    from benchmarks._bench_plot import plot_ratios
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    names = [n for n, (rows, _) in results.items() if rows and n not in OWN_RUNNERS]
-    if not names:
-        return False
-    ncols = min(3, len(names))
-    nrows = math.ceil(len(names) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.6 * ncols, 4.6 * nrows), squeeze=False)
-    for ax in axes.flat[len(names):]:
-        ax.set_visible(False)
-    styles = ["-", "--", ":", "-."]
-    for ax, name in zip(axes.flat, names):
-        rows = results[name][0]
-        ax.set_title(cases.TITLES[name], fontsize=10)
-        if name == "cold":
-            cold, warm = rows["cold"]["timings"], rows["warm"]["timings"]
-            steps = list(cold)
-            y = np.arange(len(steps))
-            ax.barh(y - 0.2, [cold[s] for s in steps], 0.4, label="empty cache")
-            ax.barh(y + 0.2, [warm.get(s, 0) for s in steps], 0.4, label="warm cache")
-            ax.set_yticks(y, steps, fontsize=8)
-            ax.set_xscale("log")
-            ax.set_xlabel("seconds")
-            ax.invert_yaxis()
-            ax.legend(fontsize=8)
-            continue
-        labels = list(dict.fromkeys(r["case"] for r in rows))
-        timed = [{**r["times"], **r["floors"]} for r in rows]
-        methods = list(dict.fromkeys(m for t in timed for m in t))
-        colors = {m: f"C{i}" for i, m in enumerate(methods)}
-        for j, label in enumerate(labels):
-            for m in methods:
-                pts = [(r["n"], t[m]) for r, t in zip(rows, timed)
-                       if r["case"] == label and m in t]
-                if pts:
-                    xs, ys = zip(*pts)
-                    tag = m if len(labels) == 1 else f"{m}, {label}"
-                    ax.plot(xs, ys, styles[j % len(styles)], marker="o", ms=3,
-                            color=colors[m], label=tag)
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        sizes = sorted({r["n"] for r in rows})
-        ax.set_xticks(sizes, [f"{n:,}" for n in sizes], fontsize=7)
-        ax.minorticks_off()  # the measured sizes label the axis, nothing else
-        ax.set_xlabel("n")
-        ax.set_ylabel("median seconds")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=6, ncol=1 if len(labels) == 1 else 2)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return True
+    titles = {**cases.TITLES, **{k: v[2] for k, v in OWN_RUNNERS.items()}}
+    return plot_ratios(results, titles, path)
 
 
 # --------------------------------------------------------------------------

@@ -265,7 +265,7 @@ def kl(p, q, *, base=None, axis=-1):
     (where its three parts cancel to second order): with
     s = (p_i - q_i) / (p_i + q_i), it equals
     (p_i + q_i)(s^2 + (1 + s)(\operatorname{atanh} s - s)), a series where
-    |s| < 0.1716 (p_i / q_i within a factor sqrt 2), with s formed in
+    ``|s| < 0.1716`` (p_i / q_i within a factor sqrt 2), with s formed in
     double-double arithmetic.  Nearly equal histograms whose totals are
     exact (counts) get KL to a few eps times the number of bins, relative;
     for arbitrary floats the rounding of the totals (n eps) adds an absolute
@@ -326,7 +326,7 @@ def js(p, q, *, base=None, axis=-1):
 
     where :math:`h(t) = \tfrac12[(1+t)\log(1+t) + (1-t)\log(1-t)] \ge 0`.
     Each term is computed without subtracting nearly equal logarithms (a
-    series in t^2 for |t| < 1/4), so JS is non-negative and accurate even
+    series in t^2 for ``|t| < 1/4``), so JS is non-negative and accurate even
     for histograms that differ in the last bit, and finite for subnormal
     entries.  The Wasserstein GAN paper writes JS without the 1/2 factors but
     reports log 2 for disjoint supports, which is this (standard) form.

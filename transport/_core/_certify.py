@@ -43,23 +43,23 @@ class Certificate:
         All checks passed: the cost is within ``bound`` <= 3 rtol * scale *
         mass of the optimum (see `certify`, Notes).
     marginal_error : float
-        max_i |P 1 - a|_i and max_j |P^T 1 - b|_j, the larger, relative to
+        ``max_i |P 1 - a|_i`` and ``max_j |P^T 1 - b|_j``, the larger, relative to
         the total mass.
     negative_mass : float
         The most negative plan entry (0 when P >= 0), relative to the mass.
     dual_violation : float
         max_ij (u_i + v_j - M_ij), clipped at 0, relative to ``scale``.
     gap : float
-        |<P, M> - (sum a u + sum b v)| relative to ``scale * mass``.
+        ``|<P, M> - (sum a u + sum b v)|`` relative to ``scale * mass``.
     cost_error : float
-        |reported cost - <P, M>| relative to ``scale * mass``.
+        ``|reported cost - <P, M>|`` relative to ``scale * mass``.
     bound : float
         (gap + dual_violation + marginal_error) * scale * mass: the cost
         exceeds the optimum by at most (gap + dual_violation) * scale * mass
         (weak duality), and the plan's marginal error moves the optimum by
         at most marginal_error * scale * mass to first order.
     scale : float
-        max |M_ij| over the pairs the plan uses + max|u| + max|v|: the
+        ``max |M_ij|`` over the pairs the plan uses + max|u| + max|v|: the
         optimum's own scale, which the tolerances are relative to.
     rtol : float
         The tolerance each relative quantity was compared with.
@@ -167,7 +167,7 @@ def certify(result, a, b, M, *, rtol=DEFAULT_RTOL):
 
     Notes
     -----
-    With mass = sum(a) and scale = max |M_ij| over the plan's positive
+    With mass = sum(a) and scale = ``max |M_ij|`` over the plan's positive
     entries + max|u| + max|v| (costs the plan does not use do not count), the
     checks are
 

@@ -252,7 +252,6 @@ def wasserstein_grid(u_hist, v_hist, *, metric="cityblock", spacing=1.0):
     See Also
     --------
     emd : the dense LP on the pixels x pixels cost matrix (same value).
-    transport._graphs._grid.grid_flow : the optimal flow and potential behind it.
 
     Notes
     -----
@@ -272,7 +271,8 @@ def wasserstein_grid(u_hist, v_hist, *, metric="cityblock", spacing=1.0):
     on the arcs implies :math:`|f(x) - f(y)| \le d(x, y)` for *all* pairs,
     since d is the length of a shortest path and the bound adds up along
     it, so the potential is an optimal Kantorovich-Rubinstein critic and
-    the value is the optimum of the dense LP.
+    the value is the optimum of the dense LP (the private
+    ``transport._graphs._grid.grid_flow`` returns that flow and potential).
 
     Masses are normalised (finite masses whose sum overflows are divided by
     their maximum first), and spacings far from 1 are divided by a power of

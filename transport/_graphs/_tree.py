@@ -299,7 +299,7 @@ def wasserstein_tree(parent, length, u_mass, v_mass):
     potential :math:`f(r) = 0`, :math:`f(i) = f(\mathrm{parent}(i)) +
     \ell_i \operatorname{sign}(D_i)` is 1-Lipschitz for the tree metric and
     :math:`\sum_k f_k (u_k - v_k) = W_1`: the Kantorovich-Rubinstein dual
-    certificate (`transport._graphs._tree.tree_potential` returns it).  O(n) time:
+    certificate (``transport._graphs._tree.tree_potential`` returns it).  O(n) time:
     children counted, then each subtree settled from the leaves up
     (Kahn's algorithm, which also detects cycles).
 

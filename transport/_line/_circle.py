@@ -208,7 +208,7 @@ def wasserstein_circle(u_values, v_values, u_weights=None, v_weights=None, *, p=
     Scale: a period far from 1 (or large p) divides the positions and the
     period by a power of two, and the answer is multiplied back exactly;
     the slopes and C(θ) are summed relative to the largest distance they
-    meet (rescaled as they go), so that |d|^p neither overflows nor
+    meet (rescaled as they go), so that ``|d|^p`` neither overflows nor
     underflows entirely for any p (W_p of atoms 0.2 apart at p = 10^4 is
     0.2); weights are scaled by a power of two before their cumulative
     sums (1e-300 each is fine).

@@ -62,11 +62,11 @@ class CriticReport:
     gap : float
         ``w1 - estimate``.
     lipschitz : float
-        The largest |f(z) - f(z')| / d(z, z') over all pairs of the pooled
+        The largest ``|f(z) - f(z')| / d(z, z')`` over all pairs of the pooled
         samples (X and Y together); 0 for a critic constant on them, inf
         when two samples at distance 0 got different values.
     violations : float
-        The fraction of those pairs with |f(z) - f(z')| > d(z, z') (beyond
+        The fraction of those pairs with ``|f(z) - f(z')| > d(z, z')`` (beyond
         a relative 1e-12 of rounding).
     lower_bound : float
         ``estimate / max(1, lipschitz)``, rounded down: a lower bound on
@@ -390,15 +390,15 @@ def critic_report(critic, X, Y, a=None, b=None, *, metric="euclidean", grad=None
     skipped; identical samples with different values (a critic that is not
     a function of its input, e.g. one in training mode with dropout) make L
     infinite.  `violations` counts unordered pairs {z, z'} of the pooled
-    samples (duplicates included) with |f(z) - f(z')| > (1 + 10^{-12})
-    d(z, z'): the margin keeps the ulps by which a critic computed in
+    samples (duplicates included) with
+    ``|f(z) - f(z')| > (1 + 1e-12) d(z, z')``: the margin keeps the ulps by which a critic computed in
     floating point exceeds 1 on its tight pairs from counting.
 
     `grad_cosine` averages, over the pairs (x_i, y_j) of the optimal plan
     that move mass, weighted by that mass, the cosine between grad f(x_i)
     and x_i - y_j.  The exact critic rises at rate 1 along every transport
-    ray towards x_i (f(x_i) - f(y_j) = |x_i - y_j| on the plan), so its
-    gradient at x_i, where defined, is exactly (x_i - y_j) / |x_i - y_j|:
+    ray towards x_i (``f(x_i) - f(y_j) = |x_i - y_j|`` on the plan), so its
+    gradient at x_i, where defined, is exactly ``(x_i - y_j) / |x_i - y_j|``:
     cosine 1.  A zero gradient counts as cosine 0.
 
     References

@@ -181,8 +181,8 @@ def wasserstein_gaussian(mean1, cov1, mean2, cov2):
     trace of the square root is the nuclear norm of G1^T G2, the sum of its
     singular values; so no non-symmetric matrix square root is taken, and no
     complex number or NaN can arise.  When the Bures term tr C1 + tr C2 -
-    2 ||G1^T G2||_* has cancelled to below 1e-3 of tr C1 + tr C2, it is
-    recomputed as the sum of squares ||G1 P - G2 Q||_F^2 (+ the columns
+    2 ``||G1^T G2||_*`` has cancelled to below 1e-3 of tr C1 + tr C2, it is
+    recomputed as the sum of squares ``||G1 P - G2 Q||_F^2`` (+ the columns
     beyond the smaller rank) from the SVD G1^T G2 = P S Q^T, which keeps
     its relative accuracy when the Gaussians are close.
 

@@ -59,7 +59,7 @@ class SlicedResult:
     upper : float
         The full-space cost of the best plan among those induced by the
         directions' sorted orders, raised by a bound on its rounding: a
-        certified upper bound on W_p.  inf when |x - y|^p overflows float64.
+        certified upper bound on W_p.  inf when ``|x - y|^p`` overflows float64.
     n_projections : int
         Number of directions L.
     p : float
@@ -248,7 +248,7 @@ def sliced_wasserstein(X, Y, a=None, b=None, *, p=2, n_projections=256,
     the plan's masses; plus :math:`(d\,2^{-1074})^{p/2}` for squares that
     underflow).  For a translated sample set (Q = P shifted by s),
     the direction of s, or any direction that keeps the order, induces
-    the optimal plan and `upper` is |s| to rounding.
+    the optimal plan and `upper` is ``|s|`` to rounding.
 
     Costing a plan in full reads a row of Y at random for every atom, the
     bulk of the time of a large call.  When (n + m) d L >= 2^26 (and

@@ -322,7 +322,7 @@ def emd(a, b, M, **options):
     -2^-44 * max|M| (5.7e-14 relative); the certificate accepts marginal
     errors up to ``rtol * sum(a)``, dual violations up to ``rtol * scale``
     and a duality gap up to ``rtol * scale * sum(a)``, with scale the
-    optimum's own: max |M_ij| over the pairs the plan uses + max|u| +
+    optimum's own: ``max |M_ij|`` over the pairs the plan uses + max|u| +
     max|v|.  When max|M| is far above that scale (tiny costs beside huge
     unused ones) and the first solve cannot be certified, the problem is
     solved again on M clipped from above near the optimum's scale, so that
