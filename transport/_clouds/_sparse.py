@@ -59,6 +59,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from .._core._certify import DEFAULT_RTOL, certificate_from
+from .._core._progress import NO_PROGRESS
 from ._hilbert import curve_order
 from ._initial_plans import northwest_arcs, refine_plan
 from ._kdscan import TargetTree, c_transform
@@ -256,10 +257,23 @@ def _potentials(pi, n, ref):
     return u + shift, v - shift
 
 
-def _solve_kept(X, Y, a, b, metric, p, ref, max_rounds, stats):
+def _report_round(report, level, n, m, rounds, arcs, found, scan, simplex, costs):
+    """One progress update of the round loop: the simplex's current cost
+    (its plan is feasible, so this is an upper bound of the optimum)."""
+    if not report.enabled:
+        return
+    arc_ids, flows, _ = simplex.basis()
+    report.update(level=level, n=n, m=m, round=rounds, arcs=int(arcs), violations=int(found),
+                  scan=scan, cost=float(np.dot(flows, costs[arc_ids])))
+
+
+def _solve_kept(X, Y, a, b, metric, p, ref, max_rounds, stats, report=NO_PROGRESS,
+                level=0):
     """Column generation on positive-mass atoms X (n, d), Y (m, d), already
     in curve order (`metric`: a `MetricInfo`); potentials are normalised to
-    0 at node `ref` (sources 0..n-1, sinks n..n+m-1).  Returns a `_Kept`."""
+    0 at node `ref` (sources 0..n-1, sinks n..n+m-1).  `report` (a
+    `progress_reporter`) hears of every round; `level` counts the coarse
+    levels above this one (0: the problem itself).  Returns a `_Kept`."""
     n, m = X.shape[0], Y.shape[0]
     N = n + m
     code = metric.code
@@ -271,7 +285,8 @@ def _solve_kept(X, Y, a, b, metric, p, ref, max_rounds, stats):
     warm = None
     if min(n, m) >= MULTISCALE_MIN:
         t1 = time.perf_counter()
-        coarse_keys, warm = _coarse_start(X, Y, a, b, metric, p, max_rounds, stats)
+        coarse_keys, warm = _coarse_start(X, Y, a, b, metric, p, max_rounds, stats,
+                                          report, level)
         keys.append(coarse_keys)
         stats.t_coarse += time.perf_counter() - t1
     if warm is not None:
@@ -349,6 +364,8 @@ def _solve_kept(X, Y, a, b, metric, p, ref, max_rounds, stats):
                 X, Y, u, v, tol, s_[arc_ids], d_[arc_ids] - n, nbr_x, nbr_y, code, p, m)
             stats.t_local += time.perf_counter() - t0
             if rows.shape[0] >= LOCAL_MIN_FRACTION * n:
+                _report_round(report, level, n, m, stats.rounds, arcs.E + rows.shape[0],
+                              rows.shape[0], "local", simplex, arcs.cost)
                 stats.local_rounds += 1
                 tail, present = _add_arcs(arcs, present, rows, cols, new_cost, n, m, stats)
                 continue
@@ -357,6 +374,8 @@ def _solve_kept(X, Y, a, b, metric, p, ref, max_rounds, stats):
         max_violation = float(np.max(u - best))
         stats.t_scan += time.perf_counter() - t0
         stats.round_scan.append(time.perf_counter() - t0)
+        _report_round(report, level, n, m, stats.rounds, arcs.E, int(counts.sum()), "exact",
+                      simplex, arcs.cost)
         if not counts.any():
             status = OPTIMAL
             break
@@ -394,7 +413,8 @@ def _coarsen(X, a, G):
     return np.ascontiguousarray(centre), mass
 
 
-def _coarse_start(X, Y, a, b, metric, p, max_rounds, stats):
+def _coarse_start(X, Y, a, b, metric, p, max_rounds, stats, report=NO_PROGRESS,
+                  level=0):
     """Candidate arcs and a starting plan from the coarsened problem.
 
     The clouds are coarsened by `COARSEN` consecutive atoms, the coarse
@@ -410,7 +430,8 @@ def _coarse_start(X, Y, a, b, metric, p, max_rounds, stats):
     Xc, ac = _coarsen(X, a, G)
     Yc, bc = _coarsen(Y, b, G)
     sub = SparseStats()
-    out = _solve_kept(Xc, Yc, ac, bc, metric, p, Xc.shape[0], max_rounds, sub)
+    out = _solve_kept(Xc, Yc, ac, bc, metric, p, Xc.shape[0], max_rounds, sub, report,
+                      level + 1)
     stats.levels = sub.levels + 1
     stats.coarse_pivots += sub.pivots + sub.coarse_pivots
     I, J, F = out.rows, out.cols, out.flows
@@ -472,8 +493,9 @@ def _member(keys, sorted_keys):
 
 
 def solve_sparse_solution(X, Y, a, b, metric, p, max_rounds=DEFAULT_MAX_ROUNDS,
-                          rtol=DEFAULT_RTOL):
-    """The `Solution` of `solve_sparse`, with its `SparseStats`."""
+                          rtol=DEFAULT_RTOL, report=NO_PROGRESS):
+    """The `Solution` of `solve_sparse`, with its `SparseStats`; `report` (a
+    `progress_reporter`) hears of every round of every level."""
     stats = SparseStats()
     metric = METRICS[metric]
     code = metric.code
@@ -492,7 +514,7 @@ def solve_sparse_solution(X, Y, a, b, metric, p, max_rounds=DEFAULT_MAX_ROUNDS,
     ref = int(np.flatnonzero(oy == 0)[0])
     stats.t_setup += time.perf_counter() - t0
     kept = _solve_kept(Xs, Ys, a[ri], b[cj], metric, p, ri.size + ref, max_rounds,
-                       stats)
+                       stats, report)
 
     t0 = time.perf_counter()
     u = np.empty(n)
