@@ -358,6 +358,9 @@ def _solve_kept(X, Y, a, b, metric, p, ref, max_rounds, stats, report=NO_PROGRES
     nbr_x = nbr_y = None
     tail = 0
     budget = int(PIVOT_BUDGET * N) if PIVOT_BUDGET > 0 else DEFAULT_MAX_PIVOTS
+    # the level starts (no plan cost or violations of its own yet)
+    report.update(level=level, n=n, m=m, round=0, arcs=int(arcs.E), violations="-",
+                  scan="start", cost="-")
     for _ in range(max_rounds):
         t0 = time.perf_counter()
         n_iter, st = simplex.run(*arcs.live(), tol=tol / PRICE_RATIO, new_from=tail,
