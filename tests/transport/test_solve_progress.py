@@ -44,7 +44,10 @@ def test_sparse_progress_reports_rounds_on_stderr_only(reporter_kind, capsys):
         assert lines[-1].endswith("done")
         # the cost shown is that of a feasible plan: never below the optimum
         shown = [float(tok.split("=", 1)[1]) for line in lines for tok in line.split()
-                 if tok.startswith("cost=") and "level=0" in line]
+                 if tok.startswith("cost=") and tok != "cost=-" and "level=0" in line]
+        # each level announces its start before its first round
+        assert any("level=0" in line and "round=0" in line and "scan=start" in line
+                   for line in lines)
         assert shown and min(shown) >= res.cost * (1 - 1e-12)
         assert f"cost={res.cost:.10g}" in lines[-1]
 
