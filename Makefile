@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help test example1 bench clean
+.PHONY: help test example1 critic bench clean
 
 ## help: list the targets (what `make` alone does)
 help:
@@ -34,6 +34,11 @@ test: $(VENV)/.stamp-test
 # (options: see `$(PY) -m benchmarks.example1 --help`; pass them with ARGS="...").
 example1: $(VENV)/.stamp-test
 	$(PY) -m benchmarks.example1 $(ARGS)
+
+## critic: the paper's WGAN critic (NumPy MLP, weight clipping) audited against the exact W_1: out/critic.png, out/critic.csv, out/critic_theta.png
+# (options: see `$(PY) -m benchmarks.critic --help`; ARGS="--speed" times critic_report instead).
+critic: $(VENV)/.stamp-test
+	$(PY) -m benchmarks.critic $(ARGS)
 
 ## bench: timings against POT and SciPy: out/bench.md, out/bench.png (ARGS="--quick", or "--large": n = 8000 and the families at 20,000 and 100,000; "--sections families --huge": n = 10^6, uniform and shifted squares, with peak memory)
 bench: $(VENV)/.stamp-test

@@ -176,7 +176,7 @@ def _build_1d(n, p, weighted, floors=True):
             # chosen from a warm call (a cold one would give 1 call per run)
         return Contest(calls)
     if weighted:
-        from transport._line._wasserstein_1d import sorted_pair
+        from transport._line._routes import sorted_pair
 
         work = [[np.empty(n, np.uint64), np.empty(n, np.uint64), np.empty(n)]
                 for _ in range(2)]

@@ -8,7 +8,8 @@ floor that reads both inputs once), ``kr`` (KR dual against the primal LP),
 ``pairwise-div`` (JS between all rows of two matrices, against SciPy's
 ``cdist``), ``circle`` (W_1, W_2 on the circle against POT), ``tree`` (tree
 W_1), ``grid`` (W_1 between photographs on their pixel grid, against the
-dense LPs), ``families`` (the matrix-free solver on data families,
+dense LPs), ``critic`` (the audit of a critic, `benchmarks._bench_critic`),
+``families`` (the matrix-free solver on data families,
 `benchmarks._bench_families`) and ``cold``
 (import and first-call time in fresh interpreters, with an empty and with a
 warm numba cache, and a count of recompilations in the warm process).
@@ -48,6 +49,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import _bench_cases as cases
+from benchmarks import _bench_critic
 from benchmarks import _bench_families as families
 from benchmarks._cli import make_output_folder, positive_int, progress_bar
 
@@ -55,7 +57,11 @@ from benchmarks._cli import make_output_folder, positive_int, progress_bar
 RTOL = 1e-9
 
 SECTIONS = ["1d", "emd", "div", "kr", "small-emd", "small-div", "pairwise-div",
-            "circle", "tree", "grid", "families", "cold"]
+            "circle", "tree", "grid", "critic", "families", "cold"]
+
+# sections whose cases live in a module of their own
+cases.PLANS["critic"] = _bench_critic.plan_critic
+cases.TITLES["critic"] = _bench_critic.TITLE
 
 #: Sections with a runner and a table of their own (fresh interpreters).
 OWN_RUNNERS = {"families": (families.run, families.families_table,

@@ -19,6 +19,8 @@ itself) and, for a symmetric metric, block (I, J) with I > J is the
 transpose of block (J, I), so that each pair is computed once.
 """
 
+import math
+import operator
 import sys
 
 import numpy as np
@@ -42,19 +44,32 @@ def _as_row_blocks(x, min_rows):
     if x.ndim != 2:
         return x
     rows = x.chunks[0]
-    if min_rows and len(rows) > 1 and max(rows) < min_rows:
+    if min_rows and len(rows) > 1 and _known(rows) and max(rows) < min_rows:
         x = x.rechunk({0: min_rows, 1: -1})
     elif len(x.chunks[1]) > 1:
         x = x.rechunk({1: -1})
     return x
 
 
-def _offsets(chunks):
-    return np.concatenate([[0], np.cumsum(chunks)[:-1]]).astype(int).tolist()
+def _known(chunks):
+    return not any(math.isnan(c) for c in chunks)
+
+
+def _offsets(chunks, key, dsk, name):
+    """The first row of each block: numbers when the row chunks are known,
+    else keys of tasks that add up the lengths of the blocks before it
+    (put in `dsk`), so that errors name global rows either way."""
+    if _known(chunks):
+        return np.concatenate([[0], np.cumsum(chunks)[:-1]]).astype(int).tolist()
+    dsk[(name, 0)] = 0
+    for I in range(1, len(chunks)):
+        dsk[(name, I)] = (operator.add, (name, I - 1), (len, (key, I - 1, 0)))
+    return [(name, I) for I in range(len(chunks))]
 
 
 def pairwise_blocks(P, Q, *, check, prepare, pairs, symmetric, name, token=(),
-                    min_block_rows=None):
+                    min_block_rows=None, names=("P", "Q"), same_bins=True,
+                    result_check=None):
     """Lazy (n, m) dask array of ``pairs`` over the row blocks of P and Q.
 
     Parameters
@@ -81,6 +96,19 @@ def pairwise_blocks(P, Q, *, check, prepare, pairs, symmetric, name, token=(),
         columns) are merged into chunks of that many rows, so that a task
         does enough work to pay for its scheduling; larger chunks are the
         caller's choice and kept.
+    names : (str, str)
+        The user's names of P and Q, passed to `check` and `prepare` and used
+        in messages.
+    same_bins : bool
+        Whether P and Q must have the same number of columns.
+    result_check : callable(ndarray), optional
+        Runs on the computed result in the caller's process, whatever the
+        scheduler (`divergences._dask_checked`): where a warning about the
+        values (NaN entries) reaches the caller.
+
+    Row offsets are numbers when the row chunks are known and tasks that
+    add up the blocks' lengths when they are not (e.g. after boolean
+    indexing), so that errors always name the global row.
     """
     import dask.array as da
     from dask.base import tokenize
@@ -88,23 +116,25 @@ def pairwise_blocks(P, Q, *, check, prepare, pairs, symmetric, name, token=(),
 
     k = da.asarray(P).shape[-1]
     min_rows = min_block_rows(k) if min_block_rows is not None else None
+    name_p, name_q = names
     P = _as_row_blocks(P, min_rows)
-    check(P, "P")
+    check(P, name_p)
     if Q is not None:
         Q = _as_row_blocks(Q, min_rows)
-        check(Q, "Q")
-        if P.shape[1] != Q.shape[1]:
+        check(Q, name_q)
+        if same_bins and P.shape[1] != Q.shape[1]:
             raise ValueError(
-                f"`P` and `Q` must have the same number of bins (columns); got "
-                f"{P.shape[1]} and {Q.shape[1]}."
+                f"`{name_p}` and `{name_q}` must have the same number of bins "
+                f"(columns); got {P.shape[1]} and {Q.shape[1]}."
             )
     tok = tokenize(P, Q, name, symmetric, *token)
     out = f"{name}-{tok}"
     rows_p = f"{name}-rows-P-{tok}"
     rows_q = f"{name}-rows-Q-{tok}"
     dsk = {}
-    for I, off in enumerate(_offsets(P.chunks[0])):
-        dsk[(rows_p, I)] = (prepare, (P.name, I, 0), "P", off)
+    offsets = _offsets(P.chunks[0], P.name, dsk, f"{name}-offsets-P-{tok}")
+    for I, off in enumerate(offsets):
+        dsk[(rows_p, I)] = (prepare, (P.name, I, 0), name_p, off)
     n_p = len(P.chunks[0])
     if Q is None:
         for I in range(n_p):
@@ -118,12 +148,18 @@ def pairwise_blocks(P, Q, *, check, prepare, pairs, symmetric, name, token=(),
         chunks = (P.chunks[0], P.chunks[0])
         deps = [P]
     else:
-        for J, off in enumerate(_offsets(Q.chunks[0])):
-            dsk[(rows_q, J)] = (prepare, (Q.name, J, 0), "Q", off)
+        offsets = _offsets(Q.chunks[0], Q.name, dsk, f"{name}-offsets-Q-{tok}")
+        for J, off in enumerate(offsets):
+            dsk[(rows_q, J)] = (prepare, (Q.name, J, 0), name_q, off)
         for I in range(n_p):
             for J in range(len(Q.chunks[0])):
                 dsk[(out, I, J)] = (pairs, (rows_p, I), (rows_q, J))
         chunks = (P.chunks[0], Q.chunks[0])
         deps = [P, Q]
     graph = HighLevelGraph.from_collections(out, dsk, dependencies=deps)
-    return da.Array(graph, out, chunks, dtype=np.float64, meta=np.empty((0, 0)))
+    result = da.Array(graph, out, chunks, dtype=np.float64, meta=np.empty((0, 0)))
+    if result_check is None:
+        return result
+    from ._dask_checked import checked
+
+    return checked(result, result_check)

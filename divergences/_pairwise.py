@@ -207,7 +207,8 @@ def pairwise(P, Q=None, *, metric="js", base=None):
     D : (n, m) ndarray or dask.array
         ``D[i, j] = metric(P[i], Q[j])``, equal to the bit to the per-pair
         function.  With Q None: ``(n, n)``, zero diagonal, symmetric (each
-        pair computed once) except for "kl".  A dask.array input gives a lazy
+        pair computed once) except for "kl".  No rows in P (or Q): an empty
+        (0, m) (or (n, 0)) array, as ``cdist`` gives.  A dask.array input gives a lazy
         dask.array (row blocks of P by row blocks of Q), computed by the
         caller's scheduler; bad rows are then reported when it is computed.
         Row chunks are kept unless all are too small for a task to pay for

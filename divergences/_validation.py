@@ -17,6 +17,7 @@ __all__ = [
     "validate_values",
     "validate_weights",
     "weights_and_total",
+    "masses_and_total",
     "validate_point_clouds",
     "validate_base",
     "real_option",
@@ -70,7 +71,27 @@ def as_float_array(x, name):
             f"{arr.dtype} (kind {arr.dtype.kind!r}). Convert it with "
             f"np.asarray({name}, dtype=float) if that is what you mean."
         )
+    if arr.dtype.kind == "f" and arr.dtype.itemsize > 8:  # long double
+        return _from_wider_float(arr, name)
     return np.asarray(arr, dtype=np.float64)
+
+
+def _from_wider_float(arr, name):
+    """A long double array as float64, refusing finite entries beyond the
+    float64 range (the cast would read them as inf) by name, not as "must
+    be finite"."""
+    with np.errstate(over="ignore"):
+        out = np.asarray(arr, dtype=np.float64)
+    lost = np.isinf(out) & np.isfinite(arr)
+    if lost.any():
+        flat = int(np.flatnonzero(lost.ravel())[0])
+        raise ValueError(
+            f"`{name}` has an entry that does not fit in a float64: "
+            f"{arr.ravel()[flat]!r} at index {_format_index(flat, arr.shape)} "
+            f"(too large in magnitude: it would be read as inf); rescale the "
+            f"data into the float64 range first."
+        )
+    return out
 
 
 def _format_index(flat_index, shape):
@@ -152,7 +173,20 @@ def weights_and_total(w, n, name, values_name):
             f"`{name}` has {arr.shape[0]} entries but `{values_name}` has {n} "
             f"point{'s' if n != 1 else ''}; give one weight per point."
         )
-    arr = np.ascontiguousarray(arr)
+    arr, total = masses_and_total(np.ascontiguousarray(arr), name)
+    if not total > 0:
+        raise ValueError(
+            f"`{name}` must have a positive sum; all {n} weights are zero."
+        )
+    return arr, total
+
+
+def masses_and_total(arr, name):
+    """``(arr, total)`` for a float64 array of masses (any shape), checked:
+    the first NaN, inf or negative entry raises (`raise_first_bad_entry`);
+    finite masses whose sum overflows are first divided by their maximum,
+    so that ``arr / total`` are the normalised masses.  A zero total is
+    the caller's to refuse."""
     with np.errstate(over="ignore"):  # an overflowing sum is handled below
         total = arr.sum()
     # A finite sum rules out NaN and inf entries, so two reductions check all.
@@ -162,10 +196,6 @@ def weights_and_total(w, n, name, values_name):
         with np.errstate(under="ignore"):  # tiny weights beside huge ones
             arr = arr / arr.max()  # huge finite weights whose sum overflows
         total = arr.sum()
-    if not total > 0:
-        raise ValueError(
-            f"`{name}` must have a positive sum; all {n} weights are zero."
-        )
     return arr, float(total)
 
 

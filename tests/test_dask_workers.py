@@ -7,14 +7,14 @@ import pytest
 
 import divergences
 import transport
-from transport._line import _wasserstein_1d
+from transport._line import _routes
 
 distributed = pytest.importorskip("distributed")
 
 
 def _cases():
     rng = np.random.default_rng(2017)
-    half = _wasserstein_1d.CONCURRENT_MIN // 2  # the threaded 1-D path
+    half = _routes.CONCURRENT_MIN // 2  # the threaded 1-D path
     line = (rng.standard_normal(half), rng.standard_normal(half) + 0.5,
             rng.random(half), rng.random(half))
     clouds = [(rng.random((300, 2)), rng.random((300, 2)) + [0.0, 0.3])

@@ -22,7 +22,7 @@ import transport
 from divergences import _divergences
 from transport._clouds import _kdscan
 from transport._dual import _kr_dual
-from transport._line import _wasserstein_1d
+from transport._line import _routes
 
 #: Seconds a child may take: a spawned child imports everything and loads
 #: the compiled kernels from numba's cache; both children take a few
@@ -43,7 +43,7 @@ def _force_parallel_divergences():
 def _large_calls():
     """Values of large calls that take each threaded or parallel path."""
     rng = np.random.default_rng(16)
-    half = _wasserstein_1d.CONCURRENT_MIN // 2  # two sorts on two threads
+    half = _routes.CONCURRENT_MIN // 2  # two sorts on two threads
     x1, y1 = rng.standard_normal(half), rng.standard_normal(half) + 0.25
     w1, v1 = rng.random(half), rng.random(half)
     n_sparse = _kdscan.SCAN_PARALLEL_MIN  # parallel scan of the sources
@@ -127,7 +127,7 @@ def _assert_same(child, parent):
                     reason="no fork on this platform")
 def test_forked_child_after_large_calls(parent_values):
     if (os.cpu_count() or 1) > 1:  # the parent's sort thread exists
-        assert _wasserstein_1d._executor is not None
+        assert _routes._executor is not None
     _assert_same(_in_child("fork"), parent_values)
 
 

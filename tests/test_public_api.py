@@ -20,6 +20,8 @@ EXPECTED = {
         "cost_matrix",
         "kr_dual",
         "KRDualResult",
+        "critic_report",
+        "CriticReport",
         "TransportResult",
         "Certificate",
         "OptimalityError",

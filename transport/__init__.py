@@ -30,21 +30,34 @@ above it in this list; ``tests/test_layout.py`` holds the order):
 """
 
 # Both packages are one distribution: one version, one compile notice
-# (transport already builds on divergences).
+# (transport already builds on divergences).  The public names load on first
+# use (`divergences._lazy`): `import transport` imports no part.
 from divergences import _compile_notice  # noqa: F401
+from divergences._lazy import lazy_exports
 from divergences._version import __version__
 
-from ._core._certify import Certificate, certify
-from ._line._circle import wasserstein_circle
-from ._simplex._emd import emd, emd2
-from ._graphs._grid import wasserstein_grid
-from ._dual._kr_dual import KRDualResult, kr_dual
-from ._pairs._pairwise import pairwise
-from ._core._results import OptimalityError, TransportResult, UncertifiedWarning
-from ._clouds._solve import cost_matrix, solve
-from ._graphs._tree import wasserstein_tree
-from ._clouds._wasserstein import wasserstein
-from ._line._wasserstein_1d import wasserstein_1d
+#: Public name -> the private module that defines it.
+_EXPORTS = {
+    "wasserstein_1d": "._line._wasserstein_1d",
+    "wasserstein_circle": "._line._circle",
+    "emd": "._simplex._emd",
+    "emd2": "._simplex._emd",
+    "wasserstein_grid": "._graphs._grid",
+    "wasserstein_tree": "._graphs._tree",
+    "solve": "._clouds._solve",
+    "cost_matrix": "._clouds._solve",
+    "wasserstein": "._clouds._wasserstein",
+    "kr_dual": "._dual._kr_dual",
+    "KRDualResult": "._dual._kr_dual",
+    "pairwise": "._pairs._pairwise",
+    "certify": "._core._certify",
+    "Certificate": "._core._certify",
+    "TransportResult": "._core._results",
+    "OptimalityError": "._core._results",
+    "UncertifiedWarning": "._core._results",
+    "critic_report": "._samples._critic",
+    "CriticReport": "._samples._critic",
+}
 
 __all__ = [
     "wasserstein_1d",
@@ -64,4 +77,8 @@ __all__ = [
     "Certificate",
     "OptimalityError",
     "UncertifiedWarning",
+    "critic_report",
+    "CriticReport",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

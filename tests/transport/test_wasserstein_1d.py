@@ -275,7 +275,7 @@ def test_breakpoints_are_the_exact_running_sums():
 def test_weighted_halves_do_not_depend_on_threads():
     from transport._line._quantile_merge import quantile_merge_weighted
     from transport._line._sort_1d import sort_weighted
-    from transport._line._wasserstein_1d import _merge_weighted
+    from transport._line._routes import _merge_weighted
 
     rng = np.random.default_rng(408)
     x, y = rng.normal(size=5000), rng.normal(0.2, 1.5, size=3000)
@@ -479,7 +479,7 @@ def test_unrepresentable_distance_raises(p):
 @pytest.mark.parametrize("n, m", [(1, 1), (40, 40), (57, 31), (3000, 2000)])
 @pytest.mark.parametrize("p", [1.0, 2.0, 3.5])
 def test_scaled_route_matches_the_plain_sum(monkeypatch, weighted, n, m, p):
-    import transport._line._wasserstein_1d as w1d
+    import transport._line._routes as w1d
 
     rng = np.random.default_rng(411)
     x, y = rng.normal(size=n), rng.normal(0.3, 1.5, size=m)
@@ -501,7 +501,7 @@ _small_cases = hnp.arrays(
 @given(_small_cases, _small_cases, st.sampled_from([1, 1.0, 2, 2.5, 7.0]),
        st.sampled_from(["none", "u", "both"]), st.integers(0, 2**32 - 1))
 def test_one_call_route_gives_the_general_routes_bits(x, y, p, weights, seed):
-    import transport._line._wasserstein_1d as w1d
+    import transport._line._routes as w1d
 
     rng = np.random.default_rng(seed)
     a = rng.random(x.shape[0]) * (rng.random(x.shape[0]) < 0.8) if weights != "none" else None
@@ -510,7 +510,7 @@ def test_one_call_route_gives_the_general_routes_bits(x, y, p, weights, seed):
         a[0] += 0.5  # a positive sum
     assert w1d._small(x, y, a, b, p) is not None  # the one-call route runs here
     try:
-        expected = w1d._general(x, y, a, b, p)
+        expected = w1d.general_route(x, y, a, b, p)
     except OverflowError:
         with pytest.raises(OverflowError):
             wasserstein_1d(x, y, a, b, p=p)

@@ -13,7 +13,6 @@ on the line).
 import dataclasses
 
 import numpy as np
-from scipy.spatial.distance import cdist
 
 from .._core._certify import DEFAULT_RTOL
 from .._core._progress import NO_PROGRESS, progress_reporter, validate_progress
@@ -36,6 +35,8 @@ _TINY = np.finfo(np.float64).tiny
 def ground_costs(X, Y, metric, p):
     """The (n, m) matrix d(x_i, y_j)^p of validated clouds (canonical metric),
     as computed: see `cost_matrix` for the version safe at any scale."""
+    from scipy.spatial.distance import cdist  # loaded on first use
+
     M = cdist(X, Y, metric=metric)
     if metric == "euclidean":  # distances of close points, without underflow
         refine_small_euclidean(X, Y, M)

@@ -61,7 +61,6 @@ import time
 from collections import namedtuple
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from .._core._certify import DEFAULT_RTOL, certificate_from
 from .._core._progress import NO_PROGRESS
@@ -299,6 +298,8 @@ def _solve_kept(X, Y, a, b, metric, p, ref, max_rounds, stats, report=NO_PROGRES
     t0 = time.perf_counter()
     cost_bound = _cost_bound(X, Y, metric, p)
     nw_src, nw_dst = northwest_arcs(a, b)
+    from scipy.spatial import cKDTree  # loaded on first use
+
     trees = cKDTree(X), cKDTree(Y)
     keys = [nw_src * m + nw_dst, _neighbour_arcs(X, Y, trees, CANDIDATE_NEIGHBOURS, metric)]
     warm = None

@@ -4,7 +4,7 @@ import math
 
 from .._core._progress import validate_progress
 from .._core._results import distance_from_cost, require_optimal
-from .._core._scaling import NOT_REPRESENTABLE, scale_back
+from .._core._scaling import not_representable, scale_back
 from ._solve import METHODS, _validated_method, solve_scaled
 from .._core._validation import validate_metric, validate_p, validate_point_clouds
 from .._line._wasserstein_1d import wasserstein_1d
@@ -23,7 +23,7 @@ def _closed_form_1d(X, Y, a, b, metric, p):
                 f"W_2p of |x - y| squared, and 2p does not fit in a float64.")
         w = wasserstein_1d(X[:, 0], Y[:, 0], a, b, p=2.0 * p)
         if w > math.sqrt(float.fromhex("0x1.fffffffffffffp+1023")):
-            raise ValueError(f"W_p under 'sqeuclidean' (W_2p squared) {NOT_REPRESENTABLE}.")
+            raise not_representable("W_p under 'sqeuclidean' (W_2p squared)")
         return w * w
     return wasserstein_1d(X[:, 0], Y[:, 0], a, b, p=p)
 

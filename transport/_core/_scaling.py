@@ -1,4 +1,16 @@
-"""Exact power-of-two rescaling of point clouds, so ground costs stay in range.
+"""The one scaling policy of the solvers: exact power-of-two rescaling.
+
+Every solver whose answer scales with its lengths (point clouds, the line,
+the circle, grids, trees, histograms over a support) solves a problem whose
+lengths were divided by a power of two 2^e when they are not safely in
+range, and multiplies its answer by 2^e (exact) on the way back:
+
+* `cloud_scale` for point clouds (and supports of bins);
+* `length_exponent` for anything measured by one largest length (a
+  period, a spacing, the longest edge, the largest cost);
+* `scale_back` / `root_back` for the answer: a value that over- or
+  underflows on the way back raises `NotRepresentableError` -- one error,
+  a ValueError and an OverflowError at once, for every solver.
 
 A euclidean distance squares coordinate differences: clouds of extent below
 ~1e-154 underflow to distance 0 and clouds beyond ~1e154 overflow to inf, and
@@ -16,7 +28,8 @@ from collections import namedtuple
 import numpy as np
 
 __all__ = ["CloudScale", "cloud_scale", "degree", "scale_back", "times_power_of_two",
-           "NOT_REPRESENTABLE"]
+           "NOT_REPRESENTABLE", "NotRepresentableError", "not_representable",
+           "length_exponent", "mass_exponent", "root_back", "is_safe"]
 
 #: Clouds whose diameter bound D has |log2 D| <= SAFE_LOG2 and whose largest
 #: cost D^(p deg) stays below 2^SAFE_COST_LOG2 are solved as given.
@@ -27,6 +40,57 @@ NOT_REPRESENTABLE = (
     "is not representable in float64 (the scaled problem was solved, but "
     "the answer over- or underflows when scaled back)"
 )
+
+
+
+class NotRepresentableError(ValueError, OverflowError):
+    """The exact answer exists but does not fit in float64 (it over- or
+    underflows).  Both a ValueError (as for other data the solvers cannot
+    answer for) and an OverflowError (as Python's own float arithmetic)."""
+
+
+def not_representable(what, hint=""):
+    """The `NotRepresentableError` for the quantity `what` (e.g. "W_2(P, Q)"),
+    with an optional `hint` on how to get an answer."""
+    return NotRepresentableError(f"{what} {NOT_REPRESENTABLE}" + (f"; {hint}" if hint
+                                                                  else "."))
+
+
+def is_safe(log2_top, p=1.0):
+    """Whether lengths whose largest is 2^log2_top may be used as given:
+    neither them nor their p-th powers come near the ends of the float64
+    range (the rule `cloud_scale` applies)."""
+    return abs(log2_top) <= SAFE_LOG2 and p * abs(log2_top) <= SAFE_COST_LOG2
+
+
+def length_exponent(top, p=1.0):
+    """The e of the policy for lengths whose largest is `top` (>= 0, finite):
+    0 when they are safe as given (`is_safe`), else the exponent that puts
+    top / 2^e in [1/2, 1).  Divide the lengths by 2^e (np.ldexp(x, -e),
+    exact) and multiply the answer by 2^e (`scale_back`, `root_back`)."""
+    top = float(top)
+    if not top > 0.0:
+        return 0
+    e = math.frexp(top)[1]
+    return 0 if is_safe(math.log2(top), p) else e
+
+
+def mass_exponent(x):
+    """The e that puts max(x) / 2^e in [1/2, 1) (x non-negative, finite,
+    some positive): masses divided by 2^e then sum to at most len(x), with
+    no overflow, and the smallest keep their bits unless they were far
+    below the largest anyway."""
+    return math.frexp(float(np.max(x)))[1]
+
+
+def root_back(power, p, exponent, what, hint=""):
+    """power^(1/p) * 2^exponent, the distance W_p of the original problem
+    from the optimal cost W_p^p of the one scaled by 2^-exponent (float);
+    raises `NotRepresentableError` when it over- or underflows."""
+    power = max(float(power), 0.0)
+    value = power if p == 1.0 else power ** (1.0 / p)
+    return float(scale_back(value, exponent, what, hint))
+
 
 CloudScale = namedtuple("CloudScale", "X Y exponent")
 CloudScale.__doc__ = """Clouds to solve on and the scale of their costs.
@@ -103,12 +167,15 @@ def times_power_of_two(value, exponent):
         return np.ldexp(value * 2.0**part if part else value, whole)
 
 
-def scale_back(value, exponent, what):
-    """value * 2^exponent (exact for an integer exponent); raises ValueError
-    when a finite, nonzero `value` over- or underflows on the way."""
+def scale_back(value, exponent, what, hint=""):
+    """value * 2^exponent (exact for an integer exponent); raises
+    `NotRepresentableError` when a finite, nonzero `value` over- or
+    underflows on the way (NaN entries pass through)."""
     value = np.asarray(value, dtype=np.float64)
+    if exponent == 0:
+        return value
     out = times_power_of_two(value, exponent)
     bad = (~np.isfinite(out) & np.isfinite(value)) | ((out == 0) & (value != 0))
     if np.any(bad):
-        raise ValueError(f"{what} {NOT_REPRESENTABLE}.")
+        raise not_representable(what, hint)
     return out

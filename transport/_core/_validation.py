@@ -12,8 +12,10 @@ from ._metrics import METRICS, validate_metric
 
 from divergences._validation import (
     as_float_array,
+    masses_and_total,
     raise_first_bad_entry,
     real_option,
+    refuse_masked,
     validate_point_clouds,
     validate_values,
     validate_weights,

@@ -15,7 +15,6 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from divergences import align
 from divergences._parallel import parallel_ok
@@ -24,7 +23,7 @@ from . import _kr_kernels as kern
 from .._clouds._kdscan import TargetTree, c_transform
 from .._core._metrics import METRICS, pair_costs, validate_metric
 from .._core._results import warn_uncertified
-from .._core._scaling import cloud_scale
+from .._core._scaling import cloud_scale, not_representable, scale_back, times_power_of_two
 from .._core._validation import as_float_array, validate_cap
 
 __all__ = ["KRDualResult", "kr_dual"]
@@ -201,6 +200,26 @@ def _solve_1d(x, p, q):
     return f, value
 
 
+def _solve_line(support, p, q):
+    """(f, value) on the line: `_solve_1d` on the atoms moved and scaled by
+    a power of two (`cloud_scale`; unchanged at ordinary sizes), so that
+    gaps of atoms near +-1e308 do not overflow nor those of atoms 1e-300
+    apart underflow; f normalised (mean 0 under (P + Q) / 2) and both
+    scaled back.  A value or critic beyond float64 raises
+    `NotRepresentableError`."""
+    scaled = cloud_scale(support, support, "euclidean", 1.0)
+    f, value = _solve_1d(scaled.X[:, 0], p, q)
+    f -= math.fsum(f * (p + q)) / 2.0
+    if not scaled.exponent:
+        return f, value
+    hint = "divide `u_values` and `v_values` by a common factor c (W_1 scales by c)"
+    value = float(scale_back(value, scaled.exponent, "W_1(P, Q)", hint))
+    f = times_power_of_two(f, scaled.exponent)
+    if not np.isfinite(f).all():
+        raise not_representable("the critic f (values up to the atoms' extent)", hint)
+    return f, value
+
+
 _banner_lock = threading.Lock()
 _banner_shown = False
 
@@ -341,6 +360,8 @@ def _transport_pairs(X, c, metric):
         return np.empty(0, np.int64), np.empty(0, np.int64)
     ws, wd = c[supply], -c[demand]
     shift = (wd @ X[demand]) / wd.sum() - (ws @ X[supply]) / ws.sum()
+    from scipy.spatial import cKDTree  # loaded on first use
+
     _, nbr = cKDTree(X[demand]).query(X[supply] + shift, k=k,
                                       p=METRICS[metric].minkowski)
     nbr = np.asarray(nbr, np.int64).reshape(supply.size, k)
@@ -355,6 +376,8 @@ def _initial_pairs(X, metric):
     cols = [order[1:], order[:-1]]
     k = min(INITIAL_NEIGHBOURS, n - 1)
     if k > 0:
+        from scipy.spatial import cKDTree  # loaded on first use
+
         _, nbr = cKDTree(X).query(X, k=k + 1, p=METRICS[metric].minkowski)
         src = np.repeat(np.arange(n), k + 1)  # self pairs are dropped later
         rows += [src, nbr.ravel()]
@@ -503,7 +526,9 @@ def kr_dual(u_values, v_values, u_weights=None, v_weights=None, *,
     ------
     ValueError
         NaN or inf atoms, negative or all-zero weights, empty input, lengths
-        or dimensions that do not match, an unknown metric or "sqeuclidean".
+        or dimensions that do not match, an unknown metric or "sqeuclidean";
+        on the line, a W_1 or critic beyond float64 (`NotRepresentableError`,
+        also an OverflowError).
     TypeError
         Non-numeric input, or a metric that is not a string.
 
@@ -584,7 +609,7 @@ def kr_dual(u_values, v_values, u_weights=None, v_weights=None, *,
     support, p, q = align(u_values, v_values, u_weights, v_weights)
     support = np.ascontiguousarray(support.reshape(support.shape[0], -1))
     if support.shape[1] == 1:
-        f, value = _solve_1d(support[:, 0], p, q)
+        f, value = _solve_line(support, p, q)
         status, method, n_iter, n_constraints = "optimal", "1d", 0, 0
     else:
         # the LP on the support rescaled by a power of two (distances of tiny
@@ -602,8 +627,6 @@ def kr_dual(u_values, v_values, u_weights=None, v_weights=None, *,
         f -= math.fsum(f * (p + q)) / 2.0  # E_{(P+Q)/2} f = 0
         f = np.ldexp(f, scaled.exponent)
         method = "constraint_generation"
-    if method == "1d":
-        f -= math.fsum(f * (p + q)) / 2.0
     if status != "optimal":
         value = math.nan
     result = KRDualResult(

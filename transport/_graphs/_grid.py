@@ -20,7 +20,8 @@ import numpy as np
 from .._core._certify import DEFAULT_RTOL
 from .._core._results import OPTIMAL, OptimalityError
 from .._simplex._network_simplex import solve_arcs
-from .._core._validation import as_float_array, raise_first_bad_entry
+from .._core._scaling import length_exponent, scale_back, times_power_of_two
+from .._core._validation import as_float_array, masses_and_total, real_option
 
 __all__ = ["wasserstein_grid", "grid_flow", "GRID_METRICS"]
 
@@ -57,12 +58,11 @@ def _validate_hist(h, name):
                          f"got {arr.ndim} dimensions.")
     if arr.size == 0:
         raise ValueError(f"`{name}` is empty; got shape {arr.shape}.")
-    if not (np.isfinite(arr).all() and (arr >= 0).all()):
-        raise_first_bad_entry(arr, name)
-    total = arr.sum()
+    arr, total = masses_and_total(arr, name)
     if not total > 0:
         raise ValueError(f"`{name}` must have a positive sum; it is all zero.")
-    return arr / total
+    with np.errstate(under="ignore"):  # a subnormal mass is a mass
+        return arr / total
 
 
 def _validate_spacing(spacing, ndim, metric):
@@ -72,7 +72,7 @@ def _validate_spacing(spacing, ndim, metric):
             for s in values):
         raise TypeError(f"`spacing` must be a positive number or one per axis "
                         f"({ndim}); got {spacing!r}.")
-    values = np.array([float(s) for s in values])
+    values = np.array([real_option(s, "spacing", "> 0") for s in values])
     if not (np.isfinite(values).all() and (values > 0).all()):
         raise ValueError(f"`spacing` must be finite and > 0; got {spacing!r}.")
     values = np.broadcast_to(values, (ndim,)).copy()
@@ -189,6 +189,10 @@ def grid_flow(u_hist, v_hist, *, metric="cityblock", spacing=1.0):
         raise ValueError(f"`u_hist` and `v_hist` must be on the same grid; got shapes "
                          f"{u.shape} and {v.shape}.")
     step = _validate_spacing(spacing, u.ndim, metric)
+    # the spacings scaled by 2^-e when the grid's lengths are not safely in
+    # range (`transport._core._scaling`); the answer is scaled back
+    e = length_exponent(float(step.max()))
+    step = np.ldexp(step, -e)
     src, dst, cost = grid_arcs(u.shape, step, metric)
     supply = np.ascontiguousarray((u - v).ravel())
     # Routing through the artificial root must cost more than any real
@@ -206,7 +210,10 @@ def grid_flow(u_hist, v_hist, *, metric="cityblock", spacing=1.0):
         raise OptimalityError(
             f"the min-cost flow on the grid could not be certified optimal "
             f"(solver status {out.status}); no value is returned.")
-    return (max(out.cost, 0.0), src[out.arcs], dst[out.arcs], out.flows, -out.pi[rank])
+    cost = float(scale_back(max(out.cost, 0.0), e, "W_1 on the grid",
+                            "divide `spacing` by a power of ten (W_1 scales with it)"))
+    return (cost, src[out.arcs], dst[out.arcs], out.flows,
+            times_power_of_two(-out.pi[rank], e))
 
 
 def wasserstein_grid(u_hist, v_hist, *, metric="cityblock", spacing=1.0):
@@ -233,8 +240,10 @@ def wasserstein_grid(u_hist, v_hist, *, metric="cityblock", spacing=1.0):
     ------
     ValueError
         Histograms of different shapes, more than 3 dimensions, negative,
-        NaN, inf or all-zero masses; non-positive spacing; unequal spacing
-        with "chebyshev"; an unknown metric.
+        NaN, inf or all-zero masses; non-positive spacing (or one beyond
+        float64); unequal spacing with "chebyshev"; an unknown metric; a W_1
+        that does not fit in float64 (`NotRepresentableError`, also an
+        OverflowError).
     TypeError
         Non-numeric input.
     OptimalityError
@@ -264,6 +273,10 @@ def wasserstein_grid(u_hist, v_hist, *, metric="cityblock", spacing=1.0):
     since d is the length of a shortest path and the bound adds up along
     it, so the potential is an optimal Kantorovich-Rubinstein critic and
     the value is the optimum of the dense LP.
+
+    Masses are normalised (finite masses whose sum overflows are divided by
+    their maximum first), and spacings far from 1 are divided by a power of
+    two for the solve and the answer multiplied back exactly.
 
     Examples
     --------

@@ -14,8 +14,9 @@ falls out of the same pass (`tree_potential`).
 import numpy as np
 from numba import njit
 
+from .._core._scaling import length_exponent, scale_back, times_power_of_two
 from .._core._validation import (as_float_array, check_equal_mass, raise_first_bad_entry,
-                          validate_marginal)
+                                 refuse_masked, validate_marginal)
 
 __all__ = ["wasserstein_tree", "tree_potential"]
 
@@ -162,6 +163,7 @@ def potential_from_surplus(parent, order, length, surplus):
 
 def _as_parent(parent):
     """`parent` as a C-contiguous int64 array (its values checked later)."""
+    refuse_masked(parent, "parent")
     try:
         arr = np.asarray(parent)
     except (ValueError, TypeError) as exc:
@@ -230,11 +232,22 @@ def _validate_masses(u_mass, v_mass, n):
 
 
 def _prepare(parent, length, u_mass, v_mass):
+    """(parent, length, diff, e_length, e_mass): lengths and masses divided
+    by 2^e_length and 2^e_mass when not safely in range (the policy of
+    `transport._core._scaling`), so that sums of length * mass neither
+    overflow nor underflow; W_1 of the originals is 2^(e_length + e_mass)
+    times that of the scaled tree."""
     parent = _as_parent(parent)
     n = parent.shape[0]
     length = _validate_length(length, n)
     u, v = _validate_masses(u_mass, v_mass, n)
-    return parent, length, u - v
+    e_length = length_exponent(length.max())
+    e_mass = length_exponent(max(u.max(), v.max()))
+    if e_length:
+        length = np.ldexp(length, -e_length)
+    with np.errstate(under="ignore"):
+        diff = np.ldexp(u, -e_mass) - np.ldexp(v, -e_mass) if e_mass else u - v
+    return parent, length, diff, e_length, e_mass
 
 
 def wasserstein_tree(parent, length, u_mass, v_mass):
@@ -266,9 +279,10 @@ def wasserstein_tree(parent, length, u_mass, v_mass):
         `parent` with no root, two roots, an index out of range, a node that
         is its own parent, or a cycle (the node named); negative or
         non-finite lengths or masses; lengths or masses of the wrong size;
-        unequal total masses.
+        unequal total masses; a W_1 that does not fit in float64
+        (`NotRepresentableError`, also an OverflowError).
     TypeError
-        Non-integer `parent` or non-numeric lengths or masses.
+        Non-integer or masked `parent`, non-numeric lengths or masses.
 
     See Also
     --------
@@ -297,10 +311,11 @@ def wasserstein_tree(parent, length, u_mass, v_mass):
     >>> wasserstein_tree(parent, length, [0, 0, 0, 1], [0, 0, 1, 0])   # 0.5 + 1 + 2
     3.5
     """
-    parent, length, diff = _prepare(parent, length, u_mass, v_mass)
+    parent, length, diff, e_length, e_mass = _prepare(parent, length, u_mass, v_mass)
     total, status, where = tree_cost(parent, length, diff)
     _raise_bad_parent(parent, status, where)
-    return float(total)
+    return float(scale_back(total, e_length + e_mass, "W_1 on the tree",
+                            "divide `length` (or both masses) by a common factor"))
 
 
 def tree_potential(parent, length, u_mass, v_mass):
@@ -311,8 +326,9 @@ def tree_potential(parent, length, u_mass, v_mass):
     length[i]`` on every edge (hence 1-Lipschitz for the tree metric) and
     ``f @ (u_mass - v_mass)`` equal to W_1.
     """
-    parent, length, diff = _prepare(parent, length, u_mass, v_mass)
+    parent, length, diff, e_length, _ = _prepare(parent, length, u_mass, v_mass)
     order, status, where = topological_order(parent)
     _raise_bad_parent(parent, status, where)
     surplus = subtree_surplus(parent, order, diff)
-    return potential_from_surplus(parent, order, length, surplus)
+    return times_power_of_two(potential_from_surplus(parent, order, length, surplus),
+                              e_length)

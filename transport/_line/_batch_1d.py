@@ -19,6 +19,8 @@ from divergences._validation import as_float_array, raise_first_bad_entry
 
 from .._core._validation import validate_p
 
+from ._routes import slice_route
+
 __all__ = ["per_slice"]
 
 #: From this many atoms in all, the slices are spread over threads: making,
@@ -85,8 +87,9 @@ def _cores():
         return os.cpu_count() or 1
 
 
-def per_slice(pair, u_values, v_values, u_weights, v_weights, p, axis):
-    """(k,) array: pair(U_j, V_j, a_j, b_j, p) for every slice j."""
+def per_slice(u_values, v_values, u_weights, v_weights, p, axis):
+    """(k,) array: W_p between slice j of U and of V (weights a_j, b_j) for
+    every slice j, each by the route a single call would take (`slice_route`)."""
     axis = _axis(axis)
     U = _slices(u_values, "u_values", axis)
     V = _slices(v_values, "v_values", axis)
@@ -106,7 +109,7 @@ def per_slice(pair, u_values, v_values, u_weights, v_weights, p, axis):
 
     def run(first, step):
         for j in range(first, k, step):
-            out[j] = pair(U[j], V[j], weights(A, j), weights(B, j), p)
+            out[j] = slice_route(U[j], V[j], weights(A, j), weights(B, j), p)
 
     workers = min(k, _cores())
     if workers <= 1 or U.size + V.size < THREADS_MIN:

@@ -19,13 +19,22 @@ UNIT = 1 << 60
 
 
 @njit(**_OPTS)
-def _cost(d, p):
-    d = abs(d)
+def _power(r, p):
+    """r^p for r >= 0 (exact square for p = 2)."""
     if p == 2.0:
-        return d * d
+        return r * r
     if p == 1.0:
-        return d
-    return d**p
+        return r
+    return r**p
+
+
+@njit(**_OPTS)
+def _rescaled(scale, big, p):
+    """The factor (scale / big)^p that moves a sum of terms (d / scale)^p
+    to the larger scale `big` (0 when nothing was summed yet)."""
+    if scale > 0.0:
+        return _power(scale / big, p)
+    return 0.0
 
 
 @njit(**_OPTS)
@@ -96,12 +105,19 @@ def shift_slopes(xs, a_ends, ys, b_ends, period, p, theta):
     one; they differ only where t_j is a breakpoint of P).  C is linear on
     [theta - dist_left, theta] and on [theta, theta + dist_right].
 
-    Returns (left, right, dist_left, dist_right).
+    The costs are summed relative to the largest distance d met so far
+    (terms (d / scale)^p, the sums rescaled when a larger one comes), so
+    that they neither overflow nor all underflow for any p: the slopes are
+    ``left * scale^p`` and ``right * scale^p``.
+
+    Returns (left, right, scale, dist_left, dist_right).
     """
     n = xs.shape[0]
     m = ys.shape[0]
     left = 0.0
     right = 0.0
+    scale = 0.0
+    inv = 0.0
     dist_left = np.int64(3 * UNIT)
     dist_right = np.int64(3 * UNIT)
     t0 = b_ends[0] - theta
@@ -132,17 +148,33 @@ def shift_slopes(xs, a_ends, ys, b_ends, period, p, theta):
         y0 = ys[j]
         y1 = ys[j + 1] if j + 1 < m else ys[0] + period
         x = xs[ir] + qr * period
-        right += _cost(x - y1, p) - _cost(x - y0, p)
+        r1 = abs(x - y1)
+        r0 = abs(x - y0)
         x = xs[il] + ql * period
-        left += _cost(x - y1, p) - _cost(x - y0, p)
-    return left, right, dist_left, dist_right
+        l1 = abs(x - y1)
+        l0 = abs(x - y0)
+        big = max(max(r1, r0), max(l1, l0))
+        if big > scale:
+            factor = _rescaled(scale, big, p)
+            left *= factor
+            right *= factor
+            scale = big
+            inv = 1.0 / big
+        right += _power(r1 * inv, p) - _power(r0 * inv, p)
+        left += _power(l1 * inv, p) - _power(l0 * inv, p)
+    return left, right, scale, dist_left, dist_right
 
 
 @njit(**_OPTS)
 def shift_cost(xs, a_ends, ys, b_ends, period, p, theta):
-    """C(theta) * UNIT: the merge of P's atoms with G's, shifted by theta.
+    """(C(theta) * UNIT / scale^p, scale): the merge of P's atoms with G's,
+    shifted by theta.
 
-    Every segment length is an exact integer; the sum is compensated.
+    Every segment length is an exact integer; the sum is compensated, and
+    taken relative to the largest distance `scale` of a segment of positive
+    length (rescaled when a larger one comes), so that it neither
+    overflows nor underflows for any p: it lies in [1, UNIT] unless all
+    distances are 0 (then it is 0, and so is scale).
     """
     n = xs.shape[0]
     m = ys.shape[0]
@@ -154,14 +186,24 @@ def shift_cost(xs, a_ends, ys, b_ends, period, p, theta):
     cur = 0
     s = 0.0
     c = 0.0
+    scale = 0.0
+    inv = 0.0
     while i < n:
         ea = a_ends[i]
         end = ea if ea < eb else eb
-        term = _cost(xs[i] - y, p) * float(end - cur)
-        t = s + term
-        bb = t - s
-        c += (s - (t - bb)) + (term - bb)
-        s = t
+        if end > cur:
+            d = abs(xs[i] - y)
+            if d > scale:
+                factor = _rescaled(scale, d, p)
+                s *= factor
+                c *= factor
+                scale = d
+                inv = 1.0 / d
+            term = _power(d * inv, p) * float(end - cur)
+            t = s + term
+            bb = t - s
+            c += (s - (t - bb)) + (term - bb)
+            s = t
         cur = end
         if ea == end:
             i += 1
@@ -172,7 +214,104 @@ def shift_cost(xs, a_ends, ys, b_ends, period, p, theta):
                 qb += 1
             eb = b_ends[jb] + qb * UNIT - theta
             y = ys[jb] + qb * period
-    return s + c
+    return s + c, scale
+
+
+@njit(**_OPTS)
+def sliver_cost(xs, a_ends, ys, b_ends, period, p, theta, scale, max_length):
+    """The part of `shift_cost` (same scale) on segments of at most
+    `max_length` units: slivers of mass at the resolution of the integer
+    masses, whose cost can dominate C for large p."""
+    n = xs.shape[0]
+    m = ys.shape[0]
+    i = 0
+    jb, qb = _lifted(b_ends, _first_ending_at_or_after(b_ends, theta + 1))
+    eb = b_ends[jb] + qb * UNIT - theta
+    y = ys[jb] + qb * period
+    cur = 0
+    total = 0.0
+    inv = 1.0 / scale if scale > 0.0 else 0.0
+    while i < n:
+        ea = a_ends[i]
+        end = ea if ea < eb else eb
+        if 0 < end - cur <= max_length:
+            total += _power(abs(xs[i] - y) * inv, p) * float(end - cur)
+        cur = end
+        if ea == end:
+            i += 1
+        if eb == end:
+            jb += 1
+            if jb == m:
+                jb = 0
+                qb += 1
+            eb = b_ends[jb] + qb * UNIT - theta
+            y = ys[jb] + qb * period
+    return total
+
+
+@njit(**_OPTS)
+def _below(t1, s1, t2, s2, p):
+    """Whether t1 s1^p < t2 s2^p (the scaled sums of `shift_cost`),
+    compared relative to the larger scale."""
+    if not (t1 > 0.0 and s1 > 0.0):
+        return t2 > 0.0 and s2 > 0.0
+    if not (t2 > 0.0 and s2 > 0.0):
+        return False
+    top = max(s1, s2)
+    return t1 * _power(s1 / top, p) < t2 * _power(s2 / top, p)
+
+
+@njit(**_OPTS)
+def golden_shift(xs, a_ends, ys, b_ends, period, p, max_iter):
+    """The shift theta minimising C, by golden-section search on C itself.
+
+    For large p: the slope of C is a sum of differences of d^p whose
+    largest terms can exceed C by more than float64's range, so that its
+    sign is lost (`optimal_shift` then stops at the wrong shift); C itself,
+    summed relative to its own largest distance (`shift_cost`), is exact
+    to rounding for any p.  C is convex on the integers, so the bracket
+    [lo, hi] keeps a minimiser: C(m1) < C(m2) puts every minimiser at or
+    below m2, and otherwise a minimiser lies at or above m1.  About 88
+    rounds of two evaluations shrink [-UNIT, UNIT] to three shifts, the
+    best of which is checked against its integer neighbours (a local
+    minimum of a convex function on the integers is global).
+
+    Returns (theta, n_evaluations, status): status 0 when C(theta) <=
+    C(theta +- 1) up to rounding, 1 when `max_iter` rounds did not close
+    the bracket, 2 when the neighbour check failed.
+    """
+    lo = np.int64(-UNIT)
+    hi = np.int64(UNIT)
+    count = 0
+    while hi - lo > 2:
+        if count >= max_iter:
+            return lo, count, 1
+        step = np.int64(0.3819660112501051 * float(hi - lo))
+        if step < 1:
+            step = np.int64(1)
+        m1 = lo + step
+        m2 = hi - step
+        if m2 <= m1:
+            m2 = m1 + 1
+        t1, s1 = shift_cost(xs, a_ends, ys, b_ends, period, p, m1)
+        t2, s2 = shift_cost(xs, a_ends, ys, b_ends, period, p, m2)
+        count += 2
+        if _below(t1, s1, t2, s2, p):
+            hi = m2
+        else:
+            lo = m1
+    best = lo
+    tb, sb = shift_cost(xs, a_ends, ys, b_ends, period, p, lo)
+    for theta in range(lo + 1, hi + 1):
+        t, s_ = shift_cost(xs, a_ends, ys, b_ends, period, p, np.int64(theta))
+        if _below(t, s_, tb, sb, p):
+            best, tb, sb = np.int64(theta), t, s_
+    # certificate: no integer neighbour is lower beyond rounding
+    for theta in (best - 1, best + 1):
+        t, s_ = shift_cost(xs, a_ends, ys, b_ends, period, p, np.int64(theta))
+        if _below(t * (1.0 + 1e-13), s_, tb, sb, p):
+            return best, count, 2
+    return best, count, 0
 
 
 @njit(**_OPTS)
@@ -200,6 +339,8 @@ def optimal_shift(xs, a_ends, ys, b_ends, period, p, theta0, max_iter):
     hi_kink = hi
     f_lo = 0.0  # no slope known at the ends: bisection until one is
     f_hi = 0.0
+    log_lo = 0.0  # the slopes are f_lo * exp(log_lo), f_hi * exp(log_hi)
+    log_hi = 0.0
     known_lo = False
     known_hi = False
     side = 0
@@ -211,7 +352,8 @@ def optimal_shift(xs, a_ends, ys, b_ends, period, p, theta0, max_iter):
             mid = lo_kink
         elif mid > hi_kink:
             mid = hi_kink
-        sl, sr, dl, dr = shift_slopes(xs, a_ends, ys, b_ends, period, p, mid)
+        sl, sr, scale, dl, dr = shift_slopes(xs, a_ends, ys, b_ends, period, p, mid)
+        log_scale = p * np.log(scale) if scale > 0.0 else 0.0
         count += 1
         if sl <= 0.0 <= sr:
             return mid, count, 0
@@ -220,6 +362,7 @@ def optimal_shift(xs, a_ends, ys, b_ends, period, p, theta0, max_iter):
             lo = mid
             lo_kink = mid + dr
             f_lo = sr
+            log_lo = log_scale
             known_lo = True
             if side == -1:
                 f_hi *= 0.5
@@ -228,6 +371,7 @@ def optimal_shift(xs, a_ends, ys, b_ends, period, p, theta0, max_iter):
             hi = mid
             hi_kink = mid - dl
             f_hi = sl
+            log_hi = log_scale
             known_hi = True
             if side == 1:
                 f_lo *= 0.5
@@ -241,7 +385,11 @@ def optimal_shift(xs, a_ends, ys, b_ends, period, p, theta0, max_iter):
             mid = lo + (hi - lo) // 2
             slow = 0
         else:
-            frac = (-f_lo) / (f_hi - f_lo)
+            # secant root -f_lo / (f_hi - f_lo) = 1 / (1 + f_hi / -f_lo),
+            # the two slopes on their own scales
+            ratio = np.log(f_hi) - np.log(-f_lo) + (log_hi - log_lo)
+            ratio = min(max(ratio, -700.0), 700.0)
+            frac = 1.0 / (1.0 + np.exp(ratio))
             mid = lo + np.int64(frac * float(hi - lo))
     return lo, count, 1
 

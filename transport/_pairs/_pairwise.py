@@ -15,6 +15,7 @@ Layers:
 import math
 import os
 import warnings
+from functools import partial
 
 import numpy as np
 
@@ -24,7 +25,8 @@ from .._core._certify import DEFAULT_RTOL
 from .._simplex._network_simplex import DEFAULT_MAX_PIVOTS, solve_dense_pairs
 from .._core._results import MAX_PIVOTS, NUMERICAL, UncertifiedWarning, user_stacklevel
 from .._simplex._simplex_batch import UNCERTIFIED
-from .._clouds._solve import ground_costs
+from ._nan_pairs import warn_nan_pairs
+from ._pair_scaling import as_pair_costs, finish_block, matrix_costs, support_costs
 from .._core._validation import (
     as_float_array,
     raise_first_bad_entry,
@@ -68,9 +70,12 @@ def validate_histogram_rows(X, name, row_offset=0):
             f"`{name}` must be a 2-D (n, k) array, one histogram per row; got "
             f"shape {arr.shape}."
         )
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"`{name}` has shape {arr.shape}: it holds no histogram.")
+    if arr.shape[1] == 0:
+        raise ValueError(
+            f"`{name}` has shape {arr.shape}: a histogram needs at least one bin.")
     arr = np.ascontiguousarray(arr)
+    if arr.shape[0] == 0:  # no rows: an empty result, as divergences.pairwise
+        return arr
     with np.errstate(over="ignore", invalid="ignore"):
         sums = arr.sum(axis=1)
     if not (np.isfinite(sums).all() and arr.min() >= 0):
@@ -96,8 +101,9 @@ def validate_histogram_rows(X, name, row_offset=0):
 
 
 def pairwise_costs(support, cost, metric, p, symmetric):
-    """The (k, l) matrix d^p the pairs are solved on, from `support` (with
-    `metric`) or from `cost`, exactly one of which is given."""
+    """The `PairCosts` (the (k, l) matrix d^p the pairs are solved on, scaled
+    by a power of two when needed) from `support` (with `metric`) or from
+    `cost`, exactly one of which is given."""
     if (support is None) == (cost is None):
         raise TypeError(
             "give exactly one of `support` ((k, d) coordinates of the bins) and "
@@ -105,7 +111,7 @@ def pairwise_costs(support, cost, metric, p, symmetric):
         )
     if support is not None:
         X = validate_values(support, "support")
-        return ground_costs(X, X, validate_metric(metric), p)
+        return support_costs(X, validate_metric(metric), p)
     if not (isinstance(metric, str) and metric.lower() == "euclidean"):
         raise ValueError(
             "`metric` applies to `support`; with `cost` the ground distances "
@@ -133,8 +139,7 @@ def pairwise_costs(support, cost, metric, p, symmetric):
                 "zero diagonal (the distance of a bin to itself); pass V=U "
                 "otherwise."
             )
-    C = np.ascontiguousarray(C)
-    return C ** p if p != 1.0 else C
+    return matrix_costs(np.ascontiguousarray(C), p)
 
 
 def _warn_uncertified(count, bad, row_offset, col_offset):
@@ -154,16 +159,18 @@ def _warn_uncertified(count, bad, row_offset, col_offset):
 
 
 def distance_block(U, V, costs, p, *, row_offset=0, col_offset=0, workers=None,
-                   max_pivots=DEFAULT_MAX_PIVOTS, rtol=DEFAULT_RTOL):
+                   max_pivots=DEFAULT_MAX_PIVOTS, rtol=DEFAULT_RTOL, warn=True):
     """Exact W_p between the rows of U and of V: an (n, m) array.
 
     The unit of work of `pairwise`, on validated input: U (n, k), V (m, l)
     normalised C-contiguous float64 rows (`validate_histogram_rows`),
-    `costs` the (k, l) C-contiguous matrix d^p, p >= 1.  V None: the pairs
+    `costs` the `PairCosts` of `pairwise_costs` (or a plain (k, l)
+    C-contiguous matrix d^p), p >= 1.  V None: the pairs
     i < j of U are solved once and mirrored (`costs` symmetric with a zero
     diagonal), the diagonal is 0.  Uncertified pairs are NaN, named in
     `UncertifiedWarning`s by their global index (row_offset + i,
-    col_offset + j).  Memory beyond the result: O(threads * k * l).
+    col_offset + j) unless `warn` is False (Dask tasks: the caller warns,
+    `_nan_pairs`).  Memory beyond the result: O(threads * k * l).
     """
     if workers is None:
         workers = default_workers()
@@ -171,9 +178,11 @@ def distance_block(U, V, costs, p, *, row_offset=0, col_offset=0, workers=None,
         D = np.zeros((U.shape[0], U.shape[0]))
     else:
         D = np.empty((U.shape[0], V.shape[0]))
-    count, bad = solve_dense_pairs(U, V, costs, p, D,
+    costs = as_pair_costs(costs)
+    count, bad = solve_dense_pairs(U, V, costs.costs, p, D,
                                    max_pivots=max_pivots, rtol=rtol, workers=workers)
-    if count:
+    D, count, bad = finish_block(D, U, V, costs, p, count, bad, max_pivots, rtol)
+    if count and warn:
         _warn_uncertified(count, bad, row_offset, col_offset)
     return D
 
@@ -191,7 +200,6 @@ def _dask_min_block_rows(bins):
 
 def _prepare_block(block, name, row_offset):
     """One row block of a dask operand, validated once: (rows, offset)."""
-    name = {"P": "U", "Q": "V"}[name]  # the glue's operand names -> ours
     return validate_histogram_rows(block, name, row_offset), row_offset
 
 
@@ -207,9 +215,9 @@ class _BlockDistances:
     def __call__(self, a, b=None):
         if b is None:
             return distance_block(a[0], None, self.costs, self.p, row_offset=a[1],
-                                  col_offset=a[1], workers=1)
+                                  col_offset=a[1], workers=1, warn=False)
         return distance_block(a[0], b[0], self.costs, self.p, row_offset=a[1],
-                              col_offset=b[1], workers=1)
+                              col_offset=b[1], workers=1, warn=False)
 
 
 def _check_dask_operand(bins, source):
@@ -223,11 +231,10 @@ def _check_dask_operand(bins, source):
                 f"`{name}` must be a 2-D (n, k) array, one histogram per row; got "
                 f"shape {x.shape}."
             )
-        want = bins[0] if name == "P" else bins[1]
+        want = bins[0] if name == "U" else bins[1]
         if x.shape[1] != want:
-            label = "U" if name == "P" else "V"
             raise ValueError(
-                f"`{label}` has {x.shape[1]} bins per row but {source} describes "
+                f"`{name}` has {x.shape[1]} bins per row but {source} describes "
                 f"{want}; give one coordinate (or cost row) per bin."
             )
     return check
@@ -241,7 +248,8 @@ def _pairwise_dask(U, V, costs, p, source):
     return pairwise_blocks(
         U, V, check=_check_dask_operand(costs.shape, source), prepare=_prepare_block,
         pairs=_BlockDistances(costs, p), symmetric=True, name="transport-pairwise",
-        token=(p, costs), min_block_rows=_dask_min_block_rows,
+        token=(p, costs), min_block_rows=_dask_min_block_rows, names=("U", "V"),
+        same_bins=False, result_check=partial(warn_nan_pairs, symmetric=V is None),
     )
 
 
@@ -277,7 +285,10 @@ def pairwise(U, V=None, *, support=None, cost=None, p=1, metric="euclidean"):
         library never starts one), equal to the NumPy result to the bit;
         rows are then validated per block when it is computed.  With V None: symmetric, each pair
         solved once, zero diagonal.  NaN only for a pair that could not be
-        proven optimal, with an `UncertifiedWarning` naming (i, j).
+        proven optimal, with an `UncertifiedWarning` naming (i, j) -- on Dask
+        raised in the process that computes the array, whatever the
+        scheduler.  No rows in U (or V): an empty (0, m) (or (n, 0)) array,
+        as `divergences.pairwise` and SciPy's ``cdist`` give.
 
     Raises
     ------
@@ -285,7 +296,9 @@ def pairwise(U, V=None, *, support=None, cost=None, p=1, metric="euclidean"):
         A row that is not a histogram (NaN, inf, negative entries, zero
         mass: the message names the row); shapes that do not fit; p < 1;
         an unknown metric; `support` and `cost` both given or both missing;
-        with V None, a `cost` that is not symmetric with zero diagonal.
+        with V None, a `cost` that is not symmetric with zero diagonal; a
+        distance that does not fit in float64 (`NotRepresentableError`, also
+        an OverflowError).
     TypeError
         Non-numeric input, or neither `support` nor `cost`.
 
@@ -305,7 +318,18 @@ def pairwise(U, V=None, *, support=None, cost=None, p=1, metric="euclidean"):
     checks of `certify` (marginals, dual feasibility over every pair of
     bins, zero duality gap).  Validation, the cost matrix and the work
     arrays are set up once; the pairs are spread over all cores, the kernel
-    releasing the GIL.
+    releasing the GIL.  A pair the batch kernel cannot certify is solved
+    again as `emd` solves it (with its second solve on costs clipped near
+    the optimum's scale).
+
+    Scale: the ground costs are those of the support (or `cost`) divided by
+    a power of two when its lengths or their p-th powers are not safely in
+    float64's range, and every distance is scaled back exactly, so bins
+    1e-200 or 1e200 apart and p in the thousands give every representable
+    W_p.  Where a cost d^p still underflows beside larger ones (large p,
+    lengths of very different sizes), the pairs whose optimum is small
+    enough to have lost digits to it are solved again with their lengths
+    divided by a bound of their own W_p.
 
     Examples
     --------
