@@ -41,7 +41,7 @@ example1: $(VENV)/.stamp-test
 critic: $(VENV)/.stamp-test
 	$(PY) -m benchmarks.critic $(ARGS)
 
-## bench: timings against POT and SciPy: out/bench.md, out/bench.png (ARGS="--quick", or "--large": n = 8000 and the families at 20,000 and 100,000)
+## bench: timings against POT and SciPy: out/bench.md, out/bench.png (ARGS="--quick", or "--large": n = 8000 and the families at 20,000 and 100,000; "--sections families --huge": n = 10^6, uniform and shifted squares, with peak memory)
 bench: $(VENV)/.stamp-test
 	$(PY) -m benchmarks.bench $(ARGS)
 

@@ -32,6 +32,11 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 #: uses the nearest square (64 x 64 and 128 x 128 pixels).
 SIZES = {"quick": [1000], "full": [2000, 6000], "large": [20_000, 100_000]}
 
+#: `--huge` adds this size, for these families only, ours alone (the dense
+#: cost matrix would take 8 TB; POT's `emd2_lazy` runs for hours).
+HUGE_N = 1_000_000
+HUGE_FAMILIES = ("uniform", "shifted")
+
 #: The image family's pooled sizes per mode.
 IMAGE_SIDES = {"quick": [32], "full": [64], "large": [128]}
 
@@ -40,7 +45,7 @@ IMAGE_SIDES = {"quick": [32], "full": [64], "large": [128]}
 DENSE_MAX_N = 6000
 
 #: Seconds a solver may take in one child before it is stopped.
-CHILD_TIMEOUT = {"quick": 120, "full": 300, "large": 600}
+CHILD_TIMEOUT = {"quick": 120, "full": 300, "large": 600, "huge": 5400}
 
 #: Values of different solvers must agree to this relative tolerance.
 RTOL = 1e-9
@@ -126,8 +131,9 @@ def _plan(mode_sizes, sides, max_n):
     return out
 
 
-def run(quick=False, large=False, max_n=None, progress=None):
-    """Run the section: (rows, notes, problems)."""
+def run(quick=False, large=False, max_n=None, progress=None, huge=False):
+    """Run the section: (rows, notes, problems).  `huge` adds `HUGE_N` atoms
+    a side for `HUGE_FAMILIES`, ours alone, after the other sizes."""
     mode = "quick" if quick else "full"
     sizes = list(SIZES[mode]) + (SIZES["large"] if large else [])
     sides = list(IMAGE_SIDES[mode]) + (IMAGE_SIDES["large"] if large else [])
@@ -138,14 +144,23 @@ def run(quick=False, large=False, max_n=None, progress=None):
         peers = ["pot"]
     except ImportError:
         peers = []
-    for family, n in _plan(sizes, sides, max_n):
+    plan = _plan(sizes, sides, max_n)
+    if huge:
+        plan += [(family, HUGE_N) for family in HUGE_FAMILIES]
+    for family, n in plan:
         for label, metric in METRICS.items():
             if progress is not None:
                 progress(f"families: {family} {label}, n={n:,}")
             row = {"family": family, "n": n, "cost": label}
-            solvers = ["sparse"] + (["network_simplex"] if n <= DENSE_MAX_N else []) + peers
+            if n == HUGE_N and huge:
+                solvers = ["sparse"]
+                limit = CHILD_TIMEOUT["huge"]
+            else:
+                solvers = (["sparse"] + (["network_simplex"] if n <= DENSE_MAX_N else [])
+                           + peers)
+                limit = timeout
             for solver in solvers:
-                row[solver] = _run_child(family, n, metric, solver, timeout)
+                row[solver] = _run_child(family, n, metric, solver, limit)
             ours = row["sparse"]
             if "error" in ours:
                 problems.append(f"[families] {family} {label} n={n}: ours: {ours['error']}")
@@ -164,7 +179,9 @@ def run(quick=False, large=False, max_n=None, progress=None):
         "Each solver in a fresh interpreter (warm numba cache, warm-up call untimed); "
         "peak = the process's peak resident memory (interpreter included, ~0.1-0.2 GiB); "
         f"dense = `solve(..., method=\"network_simplex\")` up to n = {DENSE_MAX_N}; POT = "
-        f"`ot.emd2_lazy` (numItermax 1e9), stopped after {timeout} s. "
+        f"`ot.emd2_lazy` (numItermax 1e9), stopped after {timeout} s"
+        + (f"; n = {HUGE_N:,} (--huge): ours alone, stopped after "
+           f"{CHILD_TIMEOUT['huge']} s. " if huge else ". ") +
         "Ratios ours / peer (< 1: ours faster); 'agree' = largest relative difference "
         f"of the values (must be <= {RTOL:g}).",
     ]

@@ -159,3 +159,27 @@ def test_families_child_and_disagreement(monkeypatch):
     rows, _, problems = fam.run(quick=True)
     assert len(rows) == 2 * (len(fam._families()) - 1)
     assert problems and all("ours 1.0" in p for p in problems)
+
+
+def test_families_huge_adds_the_million_for_ours_alone(monkeypatch):
+    from benchmarks import _bench_families as fam
+
+    calls = []
+
+    def fake(family, n, metric, solver, timeout):
+        calls.append((family, n, metric, solver, timeout))
+        return {"n": n, "value": 1.0, "time": 1.0, "peak_mib": 100.0}
+
+    monkeypatch.setattr(fam, "_run_child", fake)
+    monkeypatch.setitem(fam.SIZES, "quick", [100])
+    monkeypatch.setitem(fam.IMAGE_SIDES, "quick", [])
+    rows, notes, problems = fam.run(quick=True, huge=True)
+    huge = [c for c in calls if c[1] == fam.HUGE_N]
+    assert sorted({c[0] for c in huge}) == sorted(fam.HUGE_FAMILIES)
+    assert {c[2] for c in huge} == set(fam.METRICS.values())
+    assert {c[3] for c in huge} == {"sparse"}
+    assert {c[4] for c in huge} == {fam.CHILD_TIMEOUT["huge"]}
+    assert not problems and "--huge" in " ".join(notes)
+    assert f"{fam.HUGE_N:,}" in fam.families_table(rows)
+    assert bench.parse_args(["--sections", "families", "--huge"]).huge
+    assert not bench.parse_args(["--sections", "families"]).huge

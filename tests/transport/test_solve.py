@@ -117,8 +117,8 @@ def test_bad_options(kwargs, exc, match):
 def test_uncertified_rule_result_warns_float_raises(monkeypatch):
     """One rule: result-returning functions warn (at the caller's line) and
     report NaN; float-returning ones raise OptimalityError, no warning."""
-    def one_round(*args):
-        return sparse_module.solve_sparse_solution(*args, max_rounds=1)[0]
+    def one_round(*args, report):
+        return sparse_module.solve_sparse_solution(*args, max_rounds=1, report=report)[0]
 
     monkeypatch.setitem(transport._clouds._solve.METHODS, "sparse", one_round)
     rng = np.random.default_rng(9)

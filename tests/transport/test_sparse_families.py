@@ -157,3 +157,25 @@ def test_rounds_next_to_the_tree_change_the_path_not_the_answer(family, monkeypa
         assert (stats.local_rounds > 0) == local
         results[local] = sol.cost
     assert_allclose(results[True], results[False], rtol=RTOL)
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "sqeuclidean"])
+@pytest.mark.parametrize("family", ["gauss3d", "shifted"])
+def test_short_rounds_change_the_path_not_the_answer(family, metric, monkeypatch):
+    # simplex runs cut short by the pivot budget (the search next to the
+    # tree then runs on a tree that is not optimal over its arcs) against
+    # runs to the optimum: the same LP value, both certified by the final
+    # exact scan, and the dense solver's value
+    import transport._clouds._sparse as sparse
+
+    X, Y, a, b = validate_point_clouds(*family_data(family, 800))
+    results = {}
+    for budget in (0.0, 0.25):
+        monkeypatch.setattr(sparse, "PIVOT_BUDGET", budget)
+        sol, stats = sparse.solve_sparse_solution(X, Y, a, b, metric, 1.0)
+        assert sol.status == "optimal" and sol.certificate.ok
+        cut = int(budget * (X.shape[0] + Y.shape[0]))
+        assert (cut in stats.round_pivots) == (budget > 0)
+        results[budget] = sol.cost
+    assert_allclose(results[0.25], results[0.0], rtol=RTOL)
+    assert_allclose(results[0.0], emd(a, b, cost_matrix(X, Y, metric=metric)).cost, rtol=RTOL)

@@ -17,6 +17,7 @@ import dataclasses
 import numpy as np
 
 from .._core._certify import DEFAULT_RTOL
+from .._core._progress import NO_PROGRESS, progress_reporter, validate_progress
 from .._simplex._emd import solve_problem
 from .._core._blas_costs import high_dim_costs, uses_blas
 from .._core._metrics import METRICS, SQEUCLIDEAN, pair_costs, refine_small_euclidean
@@ -137,19 +138,22 @@ def cost_matrix(u_values, v_values, *, metric="euclidean", p=1):
     return M
 
 
-def _network_simplex(X, Y, a, b, metric, p):
+def _network_simplex(X, Y, a, b, metric, p, *, report=NO_PROGRESS):
+    report.update(method="network_simplex", n=X.shape[0], m=Y.shape[0])
     return solve_problem(a, b, ground_costs(X, Y, metric, p), DEFAULT_MAX_PIVOTS,
                          DEFAULT_RTOL)
 
 
-def _sparse(X, Y, a, b, metric, p):
+def _sparse(X, Y, a, b, metric, p, *, report=NO_PROGRESS):
+    report.update(method="sparse", n=X.shape[0], m=Y.shape[0])
     if uses_blocks(X.shape[1]):  # kd-trees prune nothing there: blocks of products
         return solve_blocks_solution(X, Y, a, b, metric, p)[0]
-    return solve_sparse_solution(X, Y, a, b, metric, p)[0]
+    return solve_sparse_solution(X, Y, a, b, metric, p, report=report)[0]
 
 
-#: method name -> solver(X, Y, a, b, metric, p) returning a `Solution` (cost
-#: W_p^p), without warnings.
+#: method name -> solver(X, Y, a, b, metric, p, *, report) returning a
+#: `Solution` (cost W_p^p), without warnings; `report` is a
+#: `progress_reporter` (the sparse solver reports every round).
 METHODS = {
     "network_simplex": _network_simplex,
     "sparse": _sparse,
@@ -269,20 +273,37 @@ def _check_power_underflow(sol, X, Y, metric, p):
         )
 
 
-def solve_scaled(X, Y, a, b, metric, p, method):
+def solve_scaled(X, Y, a, b, metric, p, method, progress=False):
     """(solution, k) for validated input; `method` may be "auto".
 
     The `Solution` is that of the clouds rescaled by `cloud_scale`
     (unchanged for clouds of ordinary size); costs and potentials of the
     originals are 2^k times its own.  No warning: the caller applies the
-    uncertified rule.
+    uncertified rule.  `progress`: report on stderr (`progress_reporter`).
     """
+    report = progress_reporter(progress, "solve")
     scaled = cloud_scale(X, Y, metric, p)
     if method == "auto":
         method = auto_method(scaled.X, scaled.Y, a, b, metric, p)
-    sol = METHODS[method](scaled.X, scaled.Y, a, b, metric, p)
+    try:
+        sol = METHODS[method](scaled.X, scaled.Y, a, b, metric, p, report=report)
+    except BaseException:
+        report.close(status="interrupted")
+        raise
+    k = scaled.exponent * p * degree(metric)
+    if report.enabled:  # the cost of the rescaled clouds, shown at the original scale
+        report.close(status=sol.status,
+                     pivots=int(sol.n_iter), cost=_shown_cost(sol.cost, k))
     _check_power_underflow(sol, scaled.X, scaled.Y, metric, p)
-    return sol, scaled.exponent * p * degree(metric)
+    return sol, k
+
+
+def _shown_cost(cost, k):
+    """cost * 2^k for display (inf when it does not fit)."""
+    try:
+        return float(np.ldexp(cost, k)) if k else float(cost)
+    except (OverflowError, ValueError):
+        return float("inf")
 
 
 def _scaled_back(result, k):
@@ -301,7 +322,7 @@ def _scaled_back(result, k):
 
 
 def solve(u_values, v_values, u_weights=None, v_weights=None, *, p=1,
-          metric="euclidean", method="auto"):
+          metric="euclidean", method="auto", progress=False):
     r"""Exact optimal transport between two weighted point clouds.
 
     Parameters
@@ -327,6 +348,14 @@ def solve(u_values, v_values, u_weights=None, v_weights=None, *, p=1,
         the dense cost matrix; "sparse": the exact LP by column generation
         without the cost matrix (certified over all pairs; pairs priced by
         kd-tree scans up to 11-D, by blocks of matrix products above).
+    progress : bool, optional
+        Report on stderr while the solve runs (default False): for the
+        sparse method in up to 11-D each round of column generation (its
+        coarse levels included) with the arcs held, the violated pairs found
+        and the current cost (that of the current feasible plan, an upper
+        bound of the optimum); for the dense one a line at the start and at
+        the end.  A tqdm bar where tqdm is installed, plain lines otherwise;
+        nothing goes to stdout.
 
     Returns
     -------
@@ -346,7 +375,8 @@ def solve(u_values, v_values, u_weights=None, v_weights=None, *, p=1,
         a cost W_p^p or potential that does not fit in float64, or costs
         d^p that underflow on the pairs the plan uses.
     TypeError
-        Non-numeric input, or a metric or method that is not a string.
+        Non-numeric input, or a metric or method that is not a string, or
+        `progress` not a bool.
 
     See Also
     --------
@@ -381,7 +411,8 @@ def solve(u_values, v_values, u_weights=None, v_weights=None, *, p=1,
     p = validate_p(p)
     metric = validate_metric(metric)
     method = _validated_method(method, METHODS)
-    sol, k = solve_scaled(X, Y, a, b, metric, p, method)
+    progress = validate_progress(progress)
+    sol, k = solve_scaled(X, Y, a, b, metric, p, method, progress)
     result = transport_result(sol)
     warn_uncertified(result, f"solve (method {result.method!r})",
                      f"{result.n_iter} pivots")

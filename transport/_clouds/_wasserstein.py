@@ -2,6 +2,7 @@
 
 import math
 
+from .._core._progress import validate_progress
 from .._core._results import distance_from_cost, require_optimal
 from .._core._scaling import not_representable, scale_back
 from ._solve import METHODS, _validated_method, solve_scaled
@@ -28,7 +29,7 @@ def _closed_form_1d(X, Y, a, b, metric, p):
 
 
 def wasserstein(u_values, v_values, u_weights=None, v_weights=None, *, p=1,
-                metric="euclidean", method="auto"):
+                metric="euclidean", method="auto", progress=False):
     r"""Exact p-Wasserstein distance between two weighted point clouds.
 
     Parameters
@@ -49,6 +50,9 @@ def wasserstein(u_values, v_values, u_weights=None, v_weights=None, *, p=1,
         "auto" (default): the closed form for points on the line, otherwise
         as in `solve`; "1d": the closed form (d must be 1);
         "network_simplex" or "sparse": the exact LP methods of `solve`.
+    progress : bool, optional
+        Report the LP's progress on stderr (default False), as `solve` does;
+        the closed form on the line reports nothing.  Nothing goes to stdout.
 
     Returns
     -------
@@ -61,7 +65,7 @@ def wasserstein(u_values, v_values, u_weights=None, v_weights=None, *, p=1,
         Bad atoms or weights (NaN, inf, negative, all-zero, mismatched
         lengths or dimensions, empty), p < 1, an unknown metric or method.
     TypeError
-        Non-numeric input.
+        Non-numeric input, or `progress` not a bool.
     OptimalityError
         The LP could not be certified optimal.
 
@@ -94,6 +98,7 @@ def wasserstein(u_values, v_values, u_weights=None, v_weights=None, *, p=1,
     p = validate_p(p)
     metric = validate_metric(metric)
     method = _validated_method(method, {"1d", *METHODS})
+    progress = validate_progress(progress)
     if method == "1d" or (method == "auto" and X.shape[1] == 1):
         if X.shape[1] != 1:
             raise ValueError(
@@ -101,7 +106,7 @@ def wasserstein(u_values, v_values, u_weights=None, v_weights=None, *, p=1,
                 f"{X.shape[1]}."
             )
         return float(_closed_form_1d(X, Y, a, b, metric, p))
-    result, k = solve_scaled(X, Y, a, b, metric, p, method)
+    result, k = solve_scaled(X, Y, a, b, metric, p, method, progress)
     require_optimal(result, f"wasserstein (method {result.method!r})",
                     f"{result.n_iter} pivots")
     # W_p of the originals is 2^(k/p) times that of the rescaled clouds
