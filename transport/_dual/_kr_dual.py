@@ -643,7 +643,7 @@ def kr_dual(u_values, v_values, u_weights=None, v_weights=None, *,
     ordered pairs of atoms (whole nodes skipped by bounds, none that could
     hold a violation); those found become arcs and the simplex resumes
     from its last tree.  It stops when the scan of all pairs finds none,
-    tol being 2^-40 times the diameter plus twice max |f|, and the cost of
+    tol being 2^-40 times the diameter plus twice ``max |f|``, and the cost of
     the flow equals sum_k c_k f_k (the gap is measured; a gap beyond
     rounding is reported as "numerical_error").
     This is not the primal solver (`solve`): that one solves the bipartite
