@@ -35,8 +35,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from .._core._results import MAX_PIVOTS, NUMERICAL, OPTIMAL
-from ._simplex_kernels import _MAX_REFRESH, _price_dense_rows, pivot
+from ._simplex_kernels import pivot_dense
 from ._simplex_tree import SimplexTree, empty_tree, refresh_flows, refresh_potentials
 
 __all__ = ["TAIL_ROWS", "PairWorkspace", "pair_workspace", "pair_block_rows",
@@ -337,30 +336,8 @@ def solve_from_forest(a, b, M, E, max_pivots, art_cost, tol, block_rows, ws):
     for y in range(m):
         supply[n + y] = -b[y]
     tree = forest_basis(n, m, E, M, art_cost, ws)
-    pi = tree.pi
-    n_iter = 0
-    status = OPTIMAL
-    row = 0
-    refreshes = 0
-    while True:
-        i, j, row = _price_dense_rows(M, pi, n, row, block_rows, tol)
-        if i < 0:
-            refresh_potentials(tree)
-            i, j, row = _price_dense_rows(M, pi, n, row, block_rows, tol)
-            refreshes += 1
-            if i < 0:
-                break
-            if refreshes > _MAX_REFRESH:
-                status = NUMERICAL
-                break
-        if n_iter >= max_pivots:
-            status = MAX_PIVOTS
-            break
-        ok = pivot(i * m + j, i, n + j, M[i, j], tree)
-        n_iter += 1
-        if not ok:
-            status = NUMERICAL
-            break
+    # the greedy forest is near-optimal: full blocks from the first pivot
+    n_iter, status = pivot_dense(M, tree, max_pivots, tol, block_rows, block_rows)
     refresh_flows(supply, tree)
     refresh_potentials(tree)
     return tree, n_iter, status

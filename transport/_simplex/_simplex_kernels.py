@@ -310,23 +310,20 @@ def dense_plan_cost(tree, M, N):
 
 
 @njit(**_OPTS)
-def solve_dense_kernel(a, b, M, max_pivots, art_cost, tol, block_rows):
-    """Network simplex on the complete bipartite graph of M (read in place),
-    from the artificial tree.  Returns (tree, n_pivots, status); tree arcs
-    are ``pred[u] = i * m + j`` (real) or negative (artificial), flows and
-    potentials recomputed drift-free."""
+def pivot_dense(M, tree, max_pivots, tol, block_rows, first_rows):
+    """Pivot on the complete bipartite graph of M (n, m), read in place, from
+    `tree` until no arc prices below -tol (confirmed on drift-free
+    potentials), `max_pivots` or a numerical failure.  The first sweep
+    prices `first_rows` rows per block (1: each source's best arc) until it
+    has pivoted n times or finds nothing, then `block_rows`.  Returns
+    (n_pivots, status); the tree's flows and potentials are left as the
+    pivots updated them."""
     n, m = M.shape
-    N = n + m
-    supply = np.empty(N)
-    supply[:n] = a
-    supply[n:] = -b
-    tree = artificial_tree(supply, art_cost)
     pi = tree.pi
     n_iter = 0
     status = OPTIMAL
     row = 0
-    # Cheap first sweep: one row per block, i.e. each source's best arc.
-    rows_per_block = 1
+    rows_per_block = first_rows
     swept = 0
     refreshes = 0
     while True:
@@ -352,10 +349,27 @@ def solve_dense_kernel(a, b, M, max_pivots, art_cost, tol, block_rows):
         if not ok:
             status = NUMERICAL
             break
-        if rows_per_block == 1:
+        if rows_per_block != block_rows:
             swept += 1
             if swept >= n:
                 rows_per_block = block_rows
+    return n_iter, status
+
+
+@njit(**_OPTS)
+def solve_dense_kernel(a, b, M, max_pivots, art_cost, tol, block_rows):
+    """Network simplex on the complete bipartite graph of M (read in place),
+    from the artificial tree.  Returns (tree, n_pivots, status); tree arcs
+    are ``pred[u] = i * m + j`` (real) or negative (artificial), flows and
+    potentials recomputed drift-free."""
+    n, m = M.shape
+    N = n + m
+    supply = np.empty(N)
+    supply[:n] = a
+    supply[n:] = -b
+    tree = artificial_tree(supply, art_cost)
+    # Cheap first sweep: one row per block, i.e. each source's best arc.
+    n_iter, status = pivot_dense(M, tree, max_pivots, tol, block_rows, 1)
     refresh_flows(supply, tree)
     refresh_potentials(tree)
     return tree, n_iter, status
