@@ -530,6 +530,27 @@ def _member(keys, sorted_keys):
     return sorted_keys[pos] == keys
 
 
+def kept_in_order(X, Y, a, b, order):
+    """The positive-mass atoms of a sparse solve, in the solver's order.
+
+    `b` is rescaled to `a`'s total; `order(Xk, Yk)` orders the kept atoms
+    (a space-filling curve, or a line in high dimension).  Returns (b,
+    rows_kept, cols_kept, ri, cj, Xs, Ys, ref): `ri`, `cj` map solver
+    indices to input indices, `Xs`, `Ys` the kept atoms in that order, and
+    `ref` the solver index of the first positive-mass target in input order
+    (where v = 0, as in `emd`)."""
+    b = b * (a.sum() / b.sum())
+    rows_kept = np.flatnonzero(a > 0)
+    cols_kept = np.flatnonzero(b > 0)
+    ox, oy = order(X[rows_kept], Y[cols_kept])
+    ri = rows_kept[ox]  # solver index -> input index
+    cj = cols_kept[oy]
+    Xs = np.ascontiguousarray(X[ri])
+    Ys = np.ascontiguousarray(Y[cj])
+    ref = int(np.flatnonzero(oy == 0)[0])
+    return b, rows_kept, cols_kept, ri, cj, Xs, Ys, ref
+
+
 def solve_sparse_solution(X, Y, a, b, metric, p, max_rounds=DEFAULT_MAX_ROUNDS,
                           rtol=DEFAULT_RTOL, report=NO_PROGRESS):
     """The `Solution` of `solve_sparse`, with its `SparseStats`; `report` (a
@@ -539,17 +560,8 @@ def solve_sparse_solution(X, Y, a, b, metric, p, max_rounds=DEFAULT_MAX_ROUNDS,
     code = metric.code
     p = float(p)
     n, m = X.shape[0], Y.shape[0]
-    b = b * (a.sum() / b.sum())
-    rows_kept = np.flatnonzero(a > 0)
-    cols_kept = np.flatnonzero(b > 0)
     t0 = time.perf_counter()
-    ox, oy = curve_order(X[rows_kept], Y[cols_kept])
-    ri = rows_kept[ox]  # solver index -> input index
-    cj = cols_kept[oy]
-    Xs = np.ascontiguousarray(X[ri])
-    Ys = np.ascontiguousarray(Y[cj])
-    # v = 0 at the first positive-mass target in input order (as in `emd`)
-    ref = int(np.flatnonzero(oy == 0)[0])
+    b, rows_kept, cols_kept, ri, cj, Xs, Ys, ref = kept_in_order(X, Y, a, b, curve_order)
     stats.t_setup += time.perf_counter() - t0
     kept = _solve_kept(Xs, Ys, a[ri], b[cj], metric, p, ri.size + ref, max_rounds,
                        stats, report)

@@ -34,7 +34,7 @@ from ._block_scan import BlockScan, block_neighbour_keys
 from ._initial_plans import northwest_arcs
 from ._sparse import (ADD_PER_SOURCE, CANDIDATE_NEIGHBOURS, CHECK_RTOL, DEFAULT_MAX_ROUNDS,
                       MAX_ADD_PER_SOURCE, PRICE_RATIO, SparseStats, _ArcList, _cost_bound,
-                      _member, _potentials)
+                      _member, _potentials, kept_in_order)
 
 __all__ = ["solve_blocks_solution"]
 
@@ -136,16 +136,8 @@ def solve_blocks_solution(X, Y, a, b, metric, p, max_rounds=DEFAULT_MAX_ROUNDS,
     code = metric.code
     p = float(p)
     n, m = X.shape[0], Y.shape[0]
-    b = b * (a.sum() / b.sum())
-    rows_kept = np.flatnonzero(a > 0)
-    cols_kept = np.flatnonzero(b > 0)
     t0 = time.perf_counter()
-    ox, oy = _line_order(X[rows_kept], Y[cols_kept])
-    ri = rows_kept[ox]
-    cj = cols_kept[oy]
-    Xs = np.ascontiguousarray(X[ri])
-    Ys = np.ascontiguousarray(Y[cj])
-    ref = int(np.flatnonzero(oy == 0)[0])  # v = 0 at the first positive-mass target
+    b, rows_kept, cols_kept, ri, cj, Xs, Ys, ref = kept_in_order(X, Y, a, b, _line_order)
     stats.t_setup += time.perf_counter() - t0
     rows, cols, flows, plan_costs, u_k, v_k, status, max_violation = _solve_kept(
         Xs, Ys, a[ri], b[cj], metric, p, ri.size + ref, max_rounds, stats)
